@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import yaml
 
@@ -30,7 +30,7 @@ class Quote:
     @property
     def text(self) -> str:
         parts: List[str] = []
-        previous: Optional[Unit] = None
+        previous: Unit | None = None
         for unit in self.units:
             piece = f"{BULLET} {unit.text}" if unit.kind == "item" else unit.text
             if previous is None:
@@ -91,7 +91,7 @@ class Treatment:
     units: Tuple[Unit, ...] = field(default=(), repr=False)  # every unit naming it
 
 
-REQUIRED_PASSAGE_SETS = ("danger_signs", "urgent_reasons", "unknown_treatment")
+REQUIRED_PASSAGE_SETS = ("danger_signs", "urgent_reasons", "unknown_treatment", "check_clear")
 
 TOPIC_IDS = (
     "about_crs",
@@ -169,7 +169,7 @@ class Library:
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, settings: Optional[Settings] = None) -> "Library":
+    def load(cls, settings: Settings | None = None) -> Library:
         settings = settings or load_settings()
         content_dir = settings.data_dir / "content"
         review = _read_yaml(content_dir / "review.yml")
@@ -220,12 +220,16 @@ class Library:
             missing, extra = set(TOPIC_IDS) - set(data), set(data) - set(TOPIC_IDS)
             raise ContentError(f"topics.yml: missing {sorted(missing)}, unknown {sorted(extra)}")
         return {
-            topic_id: Topic(topic_id, spec.get("label", topic_id), Library._load_ranges(topic_id, spec.get("passages"), sources))
+            topic_id: Topic(
+                topic_id, spec.get("label", topic_id), Library._load_ranges(topic_id, spec.get("passages"), sources)
+            )
             for topic_id, spec in data.items()
         }
 
     @staticmethod
-    def _load_ranges(name: str, specs: Optional[list], sources: Dict[str, Source]) -> Tuple[Tuple[Source, Tuple[Unit, ...]], ...]:
+    def _load_ranges(
+        name: str, specs: list | None, sources: Dict[str, Source]
+    ) -> Tuple[Tuple[Source, Tuple[Unit, ...]], ...]:
         ranges = []
         for spec_range in specs or []:
             source = sources.get(spec_range.get("source"))
@@ -257,7 +261,7 @@ class Library:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def locale(self, locale_id: Optional[str]) -> Locale:
+    def locale(self, locale_id: str | None) -> Locale:
         return self.locales.get((locale_id or "").lower(), self.locales[self.default_locale])
 
     def today(self) -> date:
@@ -266,7 +270,7 @@ class Library:
     def usable(self, source: Source) -> bool:
         return not (self.overdue_mode == "exclude" and source.is_overdue(self.today()))
 
-    def caveat(self, source: Source) -> Optional[str]:
+    def caveat(self, source: Source) -> str | None:
         if not source.is_overdue(self.today()):
             return None
         return self.caveat_template.format(last_reviewed=format_date(source.last_reviewed))
@@ -363,7 +367,7 @@ def _drop_dangling_lead_ins(segments: List[Segment]) -> List[Segment]:
     return result
 
 
-def _lead_in_of(source: Source, item: Unit) -> Optional[Unit]:
+def _lead_in_of(source: Source, item: Unit) -> Unit | None:
     index = item.position
     while index > 0:
         index -= 1

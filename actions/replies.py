@@ -7,7 +7,7 @@ words of ours are the short connecting phrases and instructions kept as data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from actions.content import Library, Locale, Quote, Segment, Treatment, format_date
 
@@ -54,15 +54,15 @@ def quote_payloads(library: Library, segments: Sequence[Segment]) -> List[Dict[s
 
 
 def payload(
-    topic: Optional[str],
-    triage: Optional[Dict[str, Any]],
+    topic: str | None,
+    triage: Dict[str, Any] | None,
     quotes: List[Dict[str, Any]],
     **extra: Any,
 ) -> Dict[str, Any]:
     return {"topic": topic, "triage": triage or dict(NO_TRIAGE), "quotes": quotes, **extra}
 
 
-def topic_reply(library: Library, topic_id: str, locale: Locale, triage: Optional[dict] = None) -> Reply:
+def topic_reply(library: Library, topic_id: str, locale: Locale, triage: dict | None = None) -> Reply:
     topic = library.topics[topic_id]
     segments = library.topic_segments(topic_id, locale)
     phrases = library.phrases
@@ -74,7 +74,7 @@ def topic_reply(library: Library, topic_id: str, locale: Locale, triage: Optiona
 
 
 def treatment_reply(
-    library: Library, treatments: Sequence[Treatment], locale: Locale, triage: Optional[dict] = None
+    library: Library, treatments: Sequence[Treatment], locale: Locale, triage: dict | None = None
 ) -> Reply:
     """Quote every intact passage naming the treatments asked about (never a yes or no of ours)."""
     paragraphs: List[str] = []
@@ -94,9 +94,7 @@ def treatment_reply(
     return Reply(paragraphs, payload("causes", triage, quotes, **extra))
 
 
-def unknown_treatment_reply(
-    library: Library, name: Optional[str], locale: Locale, triage: Optional[dict] = None
-) -> Reply:
+def unknown_treatment_reply(library: Library, name: str | None, locale: Locale, triage: dict | None = None) -> Reply:
     """A drug the sources do not name: say so honestly, never "no"."""
     named = f"“{name}”" if name else "that treatment"
     paragraphs = [
@@ -109,3 +107,89 @@ def unknown_treatment_reply(
         paragraphs,
         payload("causes", triage, quote_payloads(library, segments), treatments=[], unknown_treatment=name),
     )
+
+
+# -- triage replies (design.md: triage levels; safety rules 5, 7, 8) ---------------------------
+
+
+def _findings_words(triage: dict | None, level: str) -> List[str]:
+    return [
+        finding["text"]
+        for finding in (triage or {}).get("findings", [])
+        if finding.get("assertion") == "present" and finding.get("level") == level
+    ]
+
+
+def triage_reply(
+    library: Library,
+    response: str,
+    locale: Locale,
+    triage: dict | None,
+    slots: Dict[str, Any] | None = None,
+    urgent_already: bool = False,
+) -> Reply:
+    """The text and payload of a triage response. The instruction always comes first, and the
+    emergency instruction names the emergency number before anything else (rule 7)."""
+    slots = slots or {}
+    triage = dict(triage or NO_TRIAGE)
+    if response == "utter_emergency":
+        words = _findings_words(triage, "emergency")
+        said = "What you told me" + (f" (“{'”, “'.join(words)}”)" if words else "")
+        paragraphs = [
+            f"EMERGENCY: {locale.emergency_instruction}",
+            f"{said} can be a danger sign. Do not wait for a call back: the nurse helpline is not an emergency service.",
+        ]
+        segments = library.passage_set_segments("danger_signs", locale)
+        paragraphs += render_segments(library, segments)
+        triage["level"] = "emergency"
+        return Reply(
+            paragraphs, payload(None, triage, quote_payloads(library, segments), **_instruction(locale, "emergency"))
+        )
+    if response == "utter_emergency_restate":
+        present = [flag for flag, status in (slots.get("red_flags") or {}).items() if status in ("present", "unsure")]
+        paragraphs = [
+            f"I understand. But what you described can be a danger sign, so I must say it once more: {locale.emergency_instruction}",
+            f"Please reply to confirm that you have called {locale.emergency_number}, or that someone is getting help.",
+        ]
+        extra = {**_instruction(locale, "emergency"), "restated": True, "red_flags_recorded": present}
+        return Reply(paragraphs, payload(None, triage, [], **extra))
+    if response == "utter_urgent" or (response == "utter_check_result" and _check_found_symptoms(slots)):
+        if response == "utter_check_result" and urgent_already:
+            return Reply(
+                [f"That was my last question. Please contact {locale.advice_line} now."],
+                payload(None, triage, [], triage_reply="urgent"),
+            )
+        words = _findings_words(triage, "urgent")
+        paragraphs = [locale.urgent_instruction]
+        if words:
+            paragraphs.append(f"You mentioned: “{'”, “'.join(words)}”. Here is why it matters:")
+        segments = library.passage_set_segments("urgent_reasons", locale)
+        paragraphs += render_segments(library, segments)
+        triage["level"] = max(triage.get("level", "none"), "urgent", key=["none", "urgent", "emergency"].index)
+        return Reply(
+            paragraphs, payload(None, triage, quote_payloads(library, segments), **_instruction(locale, "urgent"))
+        )
+    if response == "utter_check_result":
+        paragraphs = [
+            "From your answers, none of the danger signs I asked about is there now. This is not a diagnosis.",
+            f"If anything changes or you are worried, contact {locale.advice_line}. In an emergency call {locale.emergency_number}.",
+        ]
+        segments = library.passage_set_segments("check_clear", locale)
+        paragraphs += render_segments(library, segments)
+        return Reply(paragraphs, payload(None, triage, quote_payloads(library, segments), triage_reply="none"))
+    raise ValueError(f"not a triage response: {response}")
+
+
+def _check_found_symptoms(slots: Dict[str, Any]) -> bool:
+    symptoms = slots.get("symptoms") or {}
+    return slots.get("check_symptoms") in ("present", "unsure") or any(
+        status in ("present", "unsure") for status in symptoms.values()
+    )
+
+
+def _instruction(locale: Locale, level: str) -> Dict[str, Any]:
+    text = locale.emergency_instruction if level == "emergency" else locale.urgent_instruction
+    return {
+        "triage_reply": level,
+        "instruction": {"level": level, "text": text, "emergency_number": locale.emergency_number, "locale": locale.id},
+    }

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERDUE_MODES = ("caveat", "exclude")
@@ -15,9 +14,9 @@ OVERDUE_MODES = ("caveat", "exclude")
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    today_override: Optional[date]  # fixed date for tests; None: the real date, read each time
-    overdue_sources: Optional[str]  # None: use data/content/review.yml
-    default_locale: Optional[str]  # None: use data/content/locales.yml
+    today_override: date | None  # fixed date for tests; None: the real date, read each time
+    overdue_sources: str | None  # None: use data/content/review.yml
+    default_locale: str | None  # None: use data/content/locales.yml
 
     def today(self) -> date:
         return self.today_override or date.today()

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Tuple
 
 import yaml
 
@@ -89,7 +89,7 @@ class Source:
     short_name: str
     title: str
     publisher: str
-    reviewer: Optional[str]
+    reviewer: str | None
     last_reviewed: date
     next_review: date  # stated on the page, or last_reviewed + the default review period
     next_review_stated: bool
@@ -180,26 +180,20 @@ def _raw_units(text: str, start: int, end: int, short: str) -> List[dict]:
             units.append(dict(block=block, kind="heading", text=line, offset=lead, n=1))
         else:
             for n, (rel, sentence) in enumerate(_split_sentences(line), start=1):
-                units.append(
-                    dict(block=block, kind="sentence", text=sentence, offset=lead + rel, n=n)
-                )
+                units.append(dict(block=block, kind="sentence", text=sentence, offset=lead + rel, n=n))
     for unit in units:
         unit["id"] = f"{short}.p{unit['block']:03d}.s{unit['n']}"
     return units
 
 
-def _find_gaps(
-    units: List[dict], text: str, source_id: str, known: Iterable[str]
-) -> Dict[str, List[Gap]]:
+def _find_gaps(units: List[dict], text: str, source_id: str, known: Iterable[str]) -> Dict[str, List[Gap]]:
     """Apply every gap rule; return the gaps found per unit id."""
     found: Dict[str, List[Gap]] = {}
 
     def add(unit: dict, rule: str, rel_start: int, snippet: str) -> None:
         offset = unit["offset"] + rel_start
         line, column = _line_col(text, offset)
-        found.setdefault(unit["id"], []).append(
-            Gap(source_id, unit["id"], rule, snippet, offset, line, column)
-        )
+        found.setdefault(unit["id"], []).append(Gap(source_id, unit["id"], rule, snippet, offset, line, column))
 
     for index, unit in enumerate(units):
         body = unit["text"]
@@ -212,13 +206,14 @@ def _find_gaps(
                 add(unit, rule, match.start(), match.group(0))
         match = _DANGLING_END.search(body)
         if match:
-            add(unit, "dangling_end", match.start(), match.group(0).strip())
+            words = match.group(0).strip()
+            add(unit, "dangling_end", match.start() + match.group(0).index(words), words)
         if body.rstrip().endswith(":"):
             following = units[index + 1] if index + 1 < len(units) else None
             # A lead-in must be followed by its list (or, as in the grading section, by the
             # sub-headings it introduces); anything else means the list was a set of links.
             if following is None or following["kind"] not in ("item", "heading"):
-                add(unit, "empty_list", 0, body[-40:])
+                add(unit, "empty_list", max(len(body) - 40, 0), body[-40:])
         previous = units[index - 1] if index else None
         if (
             previous is not None
@@ -288,9 +283,7 @@ def load_source(meta_path: Path, default_review_years: int, locale_markers: Dict
     )
 
 
-def load_sources(
-    directory: Path, default_review_years: int, locale_markers: Dict[str, List[str]]
-) -> Dict[str, Source]:
+def load_sources(directory: Path, default_review_years: int, locale_markers: Dict[str, List[str]]) -> Dict[str, Source]:
     """All sources in a directory, keyed by their short name (``uk``, ``us``)."""
     sources = {}
     for meta_path in sorted(directory.glob("*.meta.yml")):

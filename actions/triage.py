@@ -20,7 +20,7 @@ import sys
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import spacy
 import yaml
@@ -43,13 +43,68 @@ _CLAUSE_PUNCT = _SENTENCE_BREAKS | {",", ":", "-", "–", "—", "(", ")", "/"}
 # Words that always end a statement for hypotheses and history.
 _STRONG_BREAKS = {"but", "however", "although", "though", "whereas"}
 # Words allowed between a mention and its all-clear word ("breathing is totally fine").
-_ALL_CLEAR_GLUE = {"is", "s", "was", "seems", "looks", "feels", "has", "been", "are", "all", "totally",
-                   "completely", "perfectly", "fine", "now", "ok", "okay", "quite", "pretty", "back", "to"}
+_ALL_CLEAR_GLUE = {
+    "is",
+    "s",
+    "was",
+    "seems",
+    "looks",
+    "feels",
+    "has",
+    "been",
+    "are",
+    "all",
+    "totally",
+    "completely",
+    "perfectly",
+    "fine",
+    "now",
+    "ok",
+    "okay",
+    "quite",
+    "pretty",
+    "back",
+    "to",
+}
 _SUBJECTS = {
-    "i", "im", "ive", "id", "he", "hes", "she", "shes", "they", "theyre", "we", "were", "you",
-    "youre", "my", "his", "her", "their", "our", "your", "it", "its", "there", "theres", "mum",
-    "mom", "dad", "husband", "wife", "son", "daughter", "partner", "mother", "father", "brother",
-    "sister", "friend", "patient",
+    "i",
+    "im",
+    "ive",
+    "id",
+    "he",
+    "hes",
+    "she",
+    "shes",
+    "they",
+    "theyre",
+    "we",
+    "were",
+    "you",
+    "youre",
+    "my",
+    "his",
+    "her",
+    "their",
+    "our",
+    "your",
+    "it",
+    "its",
+    "there",
+    "theres",
+    "mum",
+    "mom",
+    "dad",
+    "husband",
+    "wife",
+    "son",
+    "daughter",
+    "partner",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "friend",
+    "patient",
 }
 
 
@@ -63,7 +118,7 @@ class Finding:
     start: int
     end: int
     passage_id: str
-    value: Optional[float] = None  # a reading with a unit, where one was given
+    value: float | None = None  # a reading with a unit, where one was given
 
     def as_dict(self) -> Dict[str, Any]:
         data = asdict(self)
@@ -240,8 +295,15 @@ class TriageEngine:
                 self.mentions.add(spec["id"], matcher_patterns(phrase))
 
         self.cues: Dict[str, Matcher] = {}
-        for name in ("negation_cues", "all_clear_cues", "uncertainty_cues", "hypothetical_cues",
-                     "hypothetical_after_cues", "present_markers", "historical_cues"):
+        for name in (
+            "negation_cues",
+            "all_clear_cues",
+            "uncertainty_cues",
+            "hypothetical_cues",
+            "hypothetical_after_cues",
+            "present_markers",
+            "historical_cues",
+        ):
             matcher = Matcher(vocab)
             for phrase in assertion.get(name, []):
                 matcher.add(name, matcher_patterns(phrase))
@@ -253,6 +315,7 @@ class TriageEngine:
             p for spec in rules["findings"] for p in (spec.get("mentions") or []) + (spec.get("not_when") or [])
         )
         self.typo_targets = sorted(w for w in self.known_words if len(w) >= 8 and w.isalpha())
+        self._canonical_cache: Dict[str, str] = {}
         self._answers = {
             kind: {self._fold_answer(text) for text in texts}
             for kind, texts in (rules.get("answers") or {}).items()
@@ -265,7 +328,7 @@ class TriageEngine:
         )
 
     @classmethod
-    def load(cls, path: Path = RULES_PATH) -> "TriageEngine":
+    def load(cls, path: Path = RULES_PATH) -> TriageEngine:
         return cls(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
     # -- public ------------------------------------------------------------------------------
@@ -284,7 +347,7 @@ class TriageEngine:
                 level = finding.level
         return Triage(level, tuple(findings))
 
-    def answer(self, text: str) -> Optional[str]:
+    def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""
         folded = self._fold_answer(text or "")
         for filler in self._fillers:
@@ -314,15 +377,21 @@ class TriageEngine:
             token.norm_ = self._canonical(token.lower_)
         return doc
 
-    @lru_cache(maxsize=4096)
     def _canonical(self, word: str) -> str:
-        if len(word) < 8 or word in self.known_words or not word.isalpha():
-            return word
-        limit = 2 if len(word) >= 10 else 1
-        for target in self.typo_targets:
-            if abs(len(target) - len(word)) <= limit and _within_one_edit(word, target, limit):
-                return target
-        return word
+        """A long word one or two typos away from a word of the rules is read as that word."""
+        cached = self._canonical_cache.get(word)
+        if cached is not None:
+            return cached
+        result = word
+        if len(word) >= 8 and word not in self.known_words and word.isalpha():
+            limit = 2 if len(word) >= 10 else 1
+            for target in self.typo_targets:
+                if abs(len(target) - len(word)) <= limit and _within_one_edit(word, target, limit):
+                    result = target
+                    break
+        if len(self._canonical_cache) < 20000:
+            self._canonical_cache[word] = result
+        return result
 
     def _span_text(self, text: str, origin: List[int], start_char: int, end_char: int) -> Tuple[str, int, int]:
         start = origin[start_char]
@@ -350,7 +419,12 @@ class TriageEngine:
                     # "not sure he is breathing normally" is a doubt, not an all-clear
                     uncertain = self._uncertain(doc, start, clear_end)
                     finding = self._finding(
-                        finding_id, doc, start, clear_end, text, origin,
+                        finding_id,
+                        doc,
+                        start,
+                        clear_end,
+                        text,
+                        origin,
                         assertion="present" if uncertain else "negated",
                     )
                     findings.append(finding)
@@ -358,11 +432,20 @@ class TriageEngine:
         return findings
 
     def _finding(
-        self, finding_id: str, doc: Doc, start: int, end: int, text: str, origin: List[int],
-        value: Optional[float] = None, assertion: Optional[str] = None,
+        self,
+        finding_id: str,
+        doc: Doc,
+        start: int,
+        end: int,
+        text: str,
+        origin: List[int],
+        value: float | None = None,
+        assertion: str | None = None,
     ) -> Finding:
         spec = self.findings[finding_id]
-        words, char_start, char_end = self._span_text(text, origin, doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))
+        words, char_start, char_end = self._span_text(
+            text, origin, doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+        )
         return Finding(
             id=finding_id,
             level=spec["level"],
@@ -403,7 +486,7 @@ class TriageEngine:
         left, _ = self._bounds(doc, start, end, _CLAUSE_PUNCT | {","}, self.clause_words)
         left_comma, _ = self._bounds(doc, start, end, _SENTENCE_BREAKS, self.clause_words)
         scope_left = left if level == "emergency" else left_comma
-        for cue_start, cue_end in sorted(self._cues_in("negation_cues", doc, scope_left, start), reverse=True):
+        for _cue_start, cue_end in sorted(self._cues_in("negation_cues", doc, scope_left, start), reverse=True):
             if cue_end > start:
                 continue
             chain = [(s, e) for s, e, _ in self._spans if cue_end <= s and e <= start]
@@ -490,7 +573,7 @@ class TriageEngine:
         found: List[Finding] = []
         taken: List[Tuple[int, int]] = []
 
-        def token_span(start_char: int, end_char: int) -> Optional[Tuple[int, int]]:
+        def token_span(start_char: int, end_char: int) -> Tuple[int, int] | None:
             span = doc.char_span(start_char, end_char, alignment_mode="expand")
             return (span.start, span.end) if span is not None and len(span) else None
 
@@ -523,7 +606,9 @@ class TriageEngine:
                 continue
             value = int(match.group("value") or match.group("value2"))
             if 50 <= value <= 100:
-                add("oxygen_saturation", match, float(value), value < self.numbers["oxygen_saturation"]["below_percent"])
+                add(
+                    "oxygen_saturation", match, float(value), value < self.numbers["oxygen_saturation"]["below_percent"]
+                )
         for match in self._HR.finditer(folded):
             if overlaps(match):
                 continue
@@ -567,7 +652,11 @@ class TriageEngine:
             if (finding.assertion == "present") != (rival.assertion == "present"):
                 better = finding if finding.assertion == "present" else rival
             else:
-                better = finding if (finding.end, finding.end - finding.start) > (rival.end, rival.end - rival.start) else rival
+                better = (
+                    finding
+                    if (finding.end, finding.end - finding.start) > (rival.end, rival.end - rival.start)
+                    else rival
+                )
             if better is not rival:
                 kept[kept.index(rival)] = finding
         # the same finding mentioned twice: keep one of each assertion, the first as written
@@ -581,7 +670,7 @@ def _with_assertion(finding: Finding, assertion: str) -> Finding:
     return Finding(**{**asdict(finding), "assertion": assertion})
 
 
-def _celsius(match: re.Match) -> Optional[float]:
+def _celsius(match: re.Match) -> float | None:
     """A temperature reading in °C, or None when the number is not a body temperature."""
     value = float(match.group("value").replace(",", "."))
     unit = (match.group("unit") or "").replace(" ", "")

@@ -1,0 +1,58 @@
+# Single entry points: make run, make test, make bench, make content-report (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := RASA_TELEMETRY_ENABLED=false $(VENV)/bin/rasa
+MODEL := models/crs.tar.gz
+# everything the trained model is built from
+MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
+
+.PHONY: help install train run shell test lint unit bench content-report clean
+
+help:
+	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
+	@echo "make test            run every test (lint, unit, Rasa validation, conversations, HTTP end to end, NLU)"
+	@echo "make shell           talk to the running assistant in this terminal"
+	@echo "make bench           measure the red-flag engine"
+	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
+
+$(VENV)/.installed: requirements.lock scripts/find-python
+	@python=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print(sys.version_info[:2] == (3, 10))' 2>/dev/null)" != "True" ]; then \
+	  rm -rf $(VENV) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
+	$(RASA) train --domain domain --config config.yml --data data/nlu data/rules --fixed-model-name crs --out models
+	@touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	@scripts/run.sh
+
+shell: $(VENV)/.installed
+	@$(PY) scripts/chat.py
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check actions components tests scripts
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not rasa" -q
+
+test: $(MODEL) lint
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.installed
+	$(PY) scripts/bench.py
+
+content-report: $(VENV)/.installed
+	@$(PY) -m actions.content_report
+
+clean:
+	rm -rf .rasa results models/*.tar.gz .pytest_cache

@@ -1,0 +1,221 @@
+"""Triage decisions of the dialogue: what the assistant must do next, whatever else is going on.
+
+Plain Python, no Rasa import: ``components/triage_policy.py`` turns a Rasa tracker into a
+``TurnView`` and the ``Plan`` back into a prediction. The rules here are the safety stance of
+design.md: a red flag gets the emergency instruction first, inside the yes/no check too; a CRS
+symptom gets the urgent instruction; an answer that the action server could not give gets an
+apology naming the emergency number (rule 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, List, Sequence
+
+from actions.triage import LEVELS, Triage
+
+FORM = "emergency_check_form"
+CHECK_PREFIX = "check_"
+ACTION_LISTEN = "action_listen"
+DEACTIVATE = "action_deactivate_loop"
+ANSWER = "action_answer_topic"
+EMERGENCY = "utter_emergency"
+URGENT = "utter_urgent"
+REPROMPT = "utter_check_reprompt"
+CHECK_RESULT = "utter_check_result"
+SERVICE_PROBLEM = "utter_service_problem"
+
+TOPIC_INTENTS = {
+    "ask_about_crs": "about_crs",
+    "ask_symptoms": "symptoms",
+    "ask_causes": "causes",
+    "ask_risk_factors": "risk_factors",
+    "ask_grading": "grading",
+    "ask_when_to_get_help": "when_to_get_help",
+    "ask_prevention": "prevention",
+    "ask_treatment": "treatment",
+    "ask_diagnosis": "diagnosis",
+    "ask_outlook": "outlook",
+    "ask_recurrence": "recurrence",
+}
+ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug"}
+CHECK_INTENTS = {"ask_is_emergency", "report_symptom"}
+TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
+
+
+@dataclass(frozen=True)
+class CheckGroup:
+    id: str
+    findings: Sequence[str]
+
+    @property
+    def slot(self) -> str:
+        return CHECK_PREFIX + self.id
+
+    @property
+    def answer_level(self) -> str:
+        """A yes to this question: an emergency for the red-flag groups, urgent for the rest."""
+        return "urgent" if self.id == "symptoms" else "emergency"
+
+
+@dataclass
+class TurnView:
+    """What the triage decisions need to know about the conversation."""
+
+    triage: Triage  # of the latest user message
+    intent: str | None = None  # as given to the dialogue (may be a triage_* intent)
+    original_intent: str | None = None  # the classifier's guess
+    check_answer: str | None = None  # present | absent | unsure, for a short yes/no reply
+    active_loop: str | None = None
+    requested_slot: str | None = None
+    actions_this_turn: List[str] = field(default_factory=list)  # since the latest user message
+    loop_rejected_this_turn: bool = False
+    loop_rejected: bool = False  # the check is waiting for an answer it could not read before
+    bot_uttered_this_turn: bool = False
+    custom_actions: FrozenSet[str] = frozenset()
+    earlier_triage: List[Triage] = field(default_factory=list)  # earlier user messages
+    slots: Dict[str, Any] = field(default_factory=dict)
+    locale_hint: str | None = None  # from the channel's message metadata
+
+
+@dataclass
+class Plan:
+    action: str | None  # None: leave the decision to the other policies
+    events: Dict[str, Any] = field(default_factory=dict)  # slot name -> value
+
+
+def max_level(*levels: str) -> str:
+    return max(levels, key=LEVELS.index)
+
+
+def answered_group(view: TurnView, groups: Sequence[CheckGroup]) -> CheckGroup | None:
+    if view.active_loop != FORM or not view.requested_slot:
+        return None
+    return next((group for group in groups if group.slot == view.requested_slot), None)
+
+
+def turn_level(view: TurnView, groups: Sequence[CheckGroup]) -> str:
+    """The triage level of this message: what it says, and a yes (or not sure) to a check question."""
+    level = view.triage.level
+    group = answered_group(view, groups)
+    if group and view.check_answer in ("present", "unsure"):
+        level = max_level(level, group.answer_level)
+    return level
+
+
+def updated_state(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[str]) -> Dict[str, Any]:
+    """The conversation's triage state after this message (kept in slots for the helpline).
+
+    A red flag once present stays present; a denial never erases it.
+    """
+    red_flags = {flag: "not_asked" for flag in red_flag_ids}
+    red_flags.update(view.slots.get("red_flags") or {})
+    symptoms = dict(view.slots.get("symptoms") or {})
+
+    def record(table: Dict[str, str], finding_id: str, status: str) -> None:
+        current = table.get(finding_id, "not_asked")
+        if current == "present":
+            return
+        if status == "absent" and current == "unsure":
+            table[finding_id] = "absent"
+        elif status in ("present", "unsure") or current == "not_asked":
+            table[finding_id] = status
+
+    for finding in view.triage.findings:
+        status = {"present": "present", "negated": "absent"}.get(finding.assertion)
+        if status:
+            record(red_flags if finding.level == "emergency" else symptoms, finding.id, status)
+    group = answered_group(view, groups)
+    if group and view.check_answer:
+        for finding_id in group.findings:
+            record(red_flags if group.answer_level == "emergency" else symptoms, finding_id, view.check_answer)
+    level = max_level(view.slots.get("triage_level") or "none", turn_level(view, groups))
+    return {"red_flags": red_flags, "symptoms": symptoms, "triage_level": level}
+
+
+def check_prefill(view: TurnView, groups: Sequence[CheckGroup]) -> Dict[str, Any]:
+    """Before a new check: questions whose every sign was said to be absent in free text are skipped."""
+    said_absent: Dict[str, bool] = {}
+    for triage in view.earlier_triage + [view.triage]:
+        for finding in triage.findings:
+            if finding.assertion == "negated":
+                said_absent.setdefault(finding.id, True)
+            elif finding.assertion == "present":
+                said_absent[finding.id] = False
+    events: Dict[str, Any] = {}
+    for group in groups:
+        all_absent = all(said_absent.get(finding_id) for finding_id in group.findings)
+        events[group.slot] = "absent" if all_absent else None
+    return events
+
+
+def plan(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[str]) -> Plan:
+    """The next action the safety rules require, or None to let the other policies decide."""
+    if not view.actions_this_turn:
+        return _turn_start(view, groups, red_flag_ids)
+    action = _after(view, view.actions_this_turn[-1])
+    return Plan(action, {"answer_failed": True} if action == SERVICE_PROBLEM else {})
+
+
+def check_groups(rules: Dict[str, Any]) -> List[CheckGroup]:
+    """The check's questions as the triage rules define them, most severe first."""
+    return [CheckGroup(group["id"], tuple(group["findings"])) for group in rules["check_groups"]]
+
+
+def red_flag_ids(rules: Dict[str, Any]) -> List[str]:
+    return [spec["id"] for spec in rules["findings"] if spec["level"] == "emergency"]
+
+
+def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[str]) -> Plan:
+    events = updated_state(view, groups, red_flag_ids)
+    if view.locale_hint in ("uk", "us") and view.locale_hint != view.slots.get("locale"):
+        events["locale"] = view.locale_hint
+    if view.slots.get("answer_failed"):
+        events["answer_failed"] = False
+    level = turn_level(view, groups)
+    starts_check = view.active_loop is None and (
+        view.intent in CHECK_INTENTS or (level == "urgent" and view.original_intent in CHECK_INTENTS)
+    )
+    if starts_check and level != "emergency":
+        events.update(check_prefill(view, groups))
+    if level == "emergency":
+        return Plan(EMERGENCY, events)
+    if level == "urgent":
+        return Plan(URGENT, events)
+    if view.active_loop == FORM and view.intent != "dismiss_alert":
+        if view.loop_rejected_this_turn:
+            return Plan(REPROMPT, events)  # not a yes or no: remind, then ask again
+        if view.loop_rejected:
+            # the answer to the question asked again (Rasa does not extract slots for a loop
+            # that was rejected, so the answer is set here)
+            if view.check_answer and view.requested_slot:
+                events[view.requested_slot] = view.check_answer
+            return Plan(FORM, events)
+    return Plan(None, events)
+
+
+def _after(view: TurnView, last: str) -> str | None:
+    done = view.actions_this_turn
+    if last == EMERGENCY:
+        return DEACTIVATE if view.active_loop else ACTION_LISTEN
+    if last == DEACTIVATE and EMERGENCY in done:
+        return ACTION_LISTEN
+    if last == URGENT:
+        if view.active_loop:
+            return view.active_loop  # the check goes on
+        if view.original_intent in CHECK_INTENTS or view.intent in CHECK_INTENTS:
+            return FORM  # rule the red flags out with the yes/no check
+        if view.original_intent in ANSWER_INTENTS:
+            return ANSWER  # and still answer the question asked
+        return ACTION_LISTEN
+    if last == REPROMPT:
+        return f"utter_ask_{view.requested_slot}" if view.requested_slot else ACTION_LISTEN
+    if last.startswith("utter_ask_" + CHECK_PREFIX) and REPROMPT in done:
+        return ACTION_LISTEN
+    if last == FORM and view.active_loop is None and CHECK_RESULT not in done:
+        return CHECK_RESULT
+    if last in (CHECK_RESULT, SERVICE_PROBLEM):
+        return ACTION_LISTEN
+    if last in view.custom_actions and not view.bot_uttered_this_turn:
+        return SERVICE_PROBLEM  # the action server is down or too slow (design.md rule 9)
+    return None

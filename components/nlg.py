@@ -1,0 +1,75 @@
+"""Response generation in the Rasa server: locale wording, and triage replies from the sources.
+
+Configured in endpoints.yml (``nlg: type: components.nlg.CrsResponseGenerator``). It fills the
+locale placeholders of domain responses ({emergency_number}, {helpline}, ...), builds the triage
+replies (emergency, urgent, restated emergency, check result) from the Rasa-free core with their
+quotes, and makes sure every turn carries the triage payload of design.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any, Dict
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.content import default_library
+from actions.replies import NO_TRIAGE, payload, triage_reply
+from components.triage_policy import triage_of
+
+logger = logging.getLogger(__name__)
+
+TRIAGE_RESPONSES = ("utter_emergency", "utter_urgent", "utter_emergency_restate", "utter_check_result")
+
+
+def _this_turn(tracker: DialogueStateTracker) -> list:
+    events = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        events.append(event)
+    return list(reversed(events))
+
+
+class CrsResponseGenerator(TemplatedNaturalLanguageGenerator):
+    """Domain responses in the reader's locale, with triage replies built from the sources."""
+
+    def __init__(self, endpoint_config: Any = None, domain: Domain | None = None, **kwargs: Any) -> None:
+        super().__init__(domain.responses if domain else {})
+        self.library = default_library()  # invalid content stops the server
+
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> Dict[str, Any] | None:
+        locale = self.library.locale(tracker.get_slot("locale"))
+        values = {key: value for key, value in asdict(locale).items() if isinstance(value, str)}
+        latest = tracker.latest_message
+        triage = triage_of(latest) if latest is not None and latest.text is not None else None
+        triage_data = triage.as_dict() if triage else dict(NO_TRIAGE)
+        this_turn = _this_turn(tracker)
+        if utter_action in TRIAGE_RESPONSES:
+            try:
+                reply = triage_reply(
+                    self.library,
+                    utter_action,
+                    locale,
+                    triage_data,
+                    slots={name: tracker.get_slot(name) for name in ("red_flags", "symptoms", "check_symptoms")},
+                    urgent_already=any(
+                        isinstance(e, BotUttered) and (e.data or {}).get("custom", {}).get("triage_reply") == "urgent"
+                        for e in this_turn
+                    ),
+                )
+                return {"text": reply.text, "custom": reply.payload}
+            except Exception:  # never lose a triage reply: fall back to the domain wording
+                logger.exception("triage reply %s could not be built; using the domain response", utter_action)
+        message = await super().generate(utter_action, tracker, output_channel, **{**values, **kwargs})
+        if message is not None and "custom" not in message:
+            already = any(isinstance(e, BotUttered) and (e.data or {}).get("custom") for e in this_turn)
+            if not already:  # every turn carries the triage result (design.md)
+                message["custom"] = payload(None, triage_data, [])
+        return message

@@ -1,0 +1,137 @@
+"""NLU components: the red-flag check on every message, and treatment names."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.content import default_library
+from actions.dialogue import TRIAGE_INTENTS
+from actions.triage import default_engine
+
+TRIAGE = "triage"
+ORIGINAL_INTENT = "original_intent"
+
+
+def _entity(name: str, value: str, start: int, end: int, extractor: str) -> Dict[str, Any]:
+    return {
+        "entity": name,
+        "value": value,
+        "start": start,
+        "end": end,
+        "confidence_entity": 1.0,
+        "extractor": extractor,
+    }
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class RedFlagDetector(GraphComponent, EntityExtractorMixin):
+    """Runs the red-flag triage on every message (design.md rule 4).
+
+    Adds the triage result to the parse data (``triage``), a ``check_answer`` entity for short
+    yes/no replies, and, when a symptom is present now, sets the intent to ``triage_emergency``
+    or ``triage_urgent`` whatever the classifier guessed (its guess is kept as
+    ``original_intent``, so the rest of the turn can still answer the question).
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagDetector:
+        return cls(config)
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.component_config = config
+        self.engine = default_engine()  # loads the rules now: a broken rule file stops the server
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._process(message)
+        return messages
+
+    def _process(self, message: Message) -> None:
+        text: str | None = message.get(TEXT)
+        if not text or text.startswith("/"):  # button payloads carry an intent, not words
+            message.set(TRIAGE, {"level": "none", "findings": []}, add_to_output=True)
+            return
+        triage = self.engine.assess(text)
+        message.set(TRIAGE, triage.as_dict(), add_to_output=True)
+        entities = list(message.get(ENTITIES, []))
+        answer = self.engine.answer(text)
+        if answer:
+            entities.append(_entity("check_answer", answer, 0, len(text), self.__class__.__name__))
+        message.set(ENTITIES, entities, add_to_output=True)
+        triage_intent = TRIAGE_INTENTS.get(triage.level)
+        if triage_intent:
+            original = message.get(INTENT) or {}
+            message.set(ORIGINAL_INTENT, original.get("name"), add_to_output=True)
+            message.set(INTENT, {"name": triage_intent, "confidence": 1.0}, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != triage_intent]
+            message.set(INTENT_RANKING_KEY, [{"name": triage_intent, "confidence": 1.0}] + ranking, add_to_output=True)
+        else:
+            intent = (message.get(INTENT) or {}).get("name")
+            if intent in TRIAGE_INTENTS.values():
+                # the classifier heard a symptom report the rules could not place: treat it as
+                # one, which starts the yes/no check (when in doubt, ask about the danger signs)
+                message.set(ORIGINAL_INTENT, intent, add_to_output=True)
+                message.set(INTENT, {"name": "report_symptom", "confidence": 1.0}, add_to_output=True)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class TreatmentExtractor(GraphComponent, EntityExtractorMixin):
+    """Recognises the treatments and drugs named in the sources (brand names and typos too).
+
+    Adds a ``treatment`` entity whose value is the treatment id; a drug the sources do not name
+    is left to the classifier's own ``treatment`` entity (value: the words as typed).
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TreatmentExtractor:
+        return cls(config)
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.component_config = config
+        self.library = default_library()  # invalid content stops the server
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/"):
+                continue
+            found = self.library.find_treatments(text)
+            if not found:
+                continue
+            folded = text.lower()
+            entities = [
+                e
+                for e in message.get(ENTITIES, [])
+                if not (
+                    e.get("entity") == "treatment"
+                    and any(
+                        words in str(e.get("value", "")).lower() or str(e.get("value", "")).lower() in words
+                        for _, words in found
+                    )
+                )
+            ]
+            for treatment, words in found:
+                start = max(folded.find(words.split()[0]), 0)
+                entities.append(_entity("treatment", treatment.id, start, start + len(words), self.__class__.__name__))
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

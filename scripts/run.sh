@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server on localhost; Ctrl-C stops both.
+# Settings (environment): RASA_PORT (5005), ACTION_PORT (5055), HOST (127.0.0.1), MODEL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RASA_PORT=${RASA_PORT:-5005}
+ACTION_PORT=${ACTION_PORT:-5055}
+HOST=${HOST:-127.0.0.1}
+MODEL=${MODEL:-models/crs.tar.gz}
+export RASA_TELEMETRY_ENABLED=false
+mkdir -p .rasa
+# endpoints.yml with the action server port in use
+sed "s#http://localhost:5055/webhook#http://127.0.0.1:${ACTION_PORT}/webhook#" endpoints.yml > .rasa/endpoints.yml
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping the servers..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+pids+=($!)
+.venv/bin/rasa run --enable-api -m "$MODEL" --endpoints .rasa/endpoints.yml \
+  --credentials credentials.yml -i "$HOST" --port "$RASA_PORT" &
+pids+=($!)
+
+for _ in $(seq 1 90); do
+  if curl -sf "http://$HOST:$RASA_PORT/status" >/dev/null 2>&1 || curl -sf "http://$HOST:$RASA_PORT/version" >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "${pids[1]}" 2>/dev/null; then echo "The Rasa server stopped; see the messages above." >&2; exit 1; fi
+  sleep 2
+done
+cat <<MSG
+
+  The CRS assistant is running.
+    REST channel:  http://$HOST:$RASA_PORT/webhooks/rest/webhook
+      curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+           -d '{"sender": "me", "message": "what is CRS?"}'
+    In a terminal: make shell   (in another terminal, while this one runs)
+    Action server: http://127.0.0.1:$ACTION_PORT/webhook
+  Press Ctrl-C to stop both servers.
+
+MSG
+wait -n "${pids[@]}"

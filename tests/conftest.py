@@ -1,0 +1,159 @@
+"""Shared fixtures. Tests marked `rasa` use the trained model and real servers, started once per
+session on free ports (a running `make run` is left alone)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "crs.tar.gz"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_model() -> Path:
+    """Train only when make says the model is out of date (data, domain or config changed)."""
+    subprocess.run(["make", "--no-print-directory", "train"], cwd=ROOT, check=True, env=ENV)
+    assert MODEL.is_file(), "training did not produce models/crs.tar.gz"
+    return MODEL
+
+
+def wait_until(predicate, seconds: float, what: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if predicate():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{what} not ready after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+class Servers:
+    """The action server and the Rasa server, as `make run` starts them."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.rasa_port = free_port()
+        self.action_port = free_port()
+        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        self.webhook = f"{self.rasa_url}/webhooks/rest/webhook"
+        self.action: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+        self.rasa_log = workdir / "rasa.log"
+        self.action_log = workdir / "actions.log"
+
+    def start_actions(self) -> None:
+        log = open(self.action_log, "a")
+        self.action = subprocess.Popen(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            cwd=ROOT,
+            env=ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
+            90,
+            "action server",
+            self.action,
+            self.action_log,
+        )
+
+    def stop_actions(self) -> None:
+        if self.action and self.action.poll() is None:
+            os.killpg(self.action.pid, signal.SIGTERM)
+            self.action.wait(30)
+
+    def start_rasa(self) -> None:
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(
+            (ROOT / "endpoints.yml")
+            .read_text()
+            .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook")
+            .replace("db: trackers.db", f"db: {self.workdir / 'trackers.db'}")
+        )
+        log = open(self.rasa_log, "a")
+        self.rasa = subprocess.Popen(
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "-m",
+                str(MODEL),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "-i",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
+            cwd=ROOT,
+            env=ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: requests.get(f"{self.rasa_url}/status", timeout=2).ok,
+            240,
+            "Rasa server",
+            self.rasa,
+            self.rasa_log,
+        )
+
+    def stop(self) -> None:
+        self.stop_actions()
+        if self.rasa and self.rasa.poll() is None:
+            os.killpg(self.rasa.pid, signal.SIGTERM)
+            self.rasa.wait(60)
+
+    def say(self, sender: str, text: str, **metadata) -> List[Dict]:
+        body = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = requests.post(self.webhook, json=body, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Iterator[Servers]:
+    ensure_model()
+    running = Servers(tmp_path_factory.mktemp("servers"))
+    try:
+        running.start_actions()
+        running.start_rasa()
+        yield running
+    finally:
+        running.stop()
+
+
+def payloads(messages: List[Dict]) -> List[Dict]:
+    return [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+
+
+def texts(messages: List[Dict]) -> str:
+    return "\n".join(m["text"] for m in messages if m.get("text"))
