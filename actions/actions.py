@@ -10,6 +10,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import Library, default_library
@@ -44,7 +45,8 @@ class ActionAnswerTopic(Action):
             reply.payload.get("topic"),
             [quote["passage_id"] for quote in reply.payload.get("quotes", [])],
         )
-        return []
+        # an event that says the answer was given (a failed action leaves none: see TriagePolicy)
+        return [SlotSet("answer_failed", False)]
 
     @staticmethod
     def reply_for(tracker: Tracker) -> Reply:

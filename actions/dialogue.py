@@ -22,6 +22,9 @@ ANSWER = "action_answer_topic"
 EMERGENCY = "utter_emergency"
 URGENT = "utter_urgent"
 REPROMPT = "utter_check_reprompt"
+RESTATE = "utter_emergency_restate"
+CHECK_STOPPED = "utter_check_stopped"
+DISMISS_INTENTS = {"dismiss_alert", "deny"}
 CHECK_RESULT = "utter_check_result"
 SERVICE_PROBLEM = "utter_service_problem"
 
@@ -76,6 +79,8 @@ class TurnView:
     earlier_triage: List[Triage] = field(default_factory=list)  # earlier user messages
     slots: Dict[str, Any] = field(default_factory=dict)
     locale_hint: str | None = None  # from the channel's message metadata
+    emergency_outstanding: bool = False  # an emergency instruction not yet restated after a dismissal
+    stop_requested: bool = False  # "STOP" / "cancel" during the check
 
 
 @dataclass
@@ -180,8 +185,14 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
         events.update(check_prefill(view, groups))
     if level == "emergency":
         return Plan(EMERGENCY, events)
+    dismissed = view.intent in DISMISS_INTENTS or view.check_answer == "absent"
+    if view.emergency_outstanding and view.active_loop is None and dismissed:
+        # no silent cancel: "no I'm fine" after an emergency gets the instruction once more
+        return Plan(RESTATE, events)
     if level == "urgent":
         return Plan(URGENT, events)
+    if view.active_loop == FORM and view.stop_requested:
+        return Plan(DEACTIVATE, events)
     if view.active_loop == FORM and view.intent != "dismiss_alert":
         if view.loop_rejected_this_turn:
             return Plan(REPROMPT, events)  # not a yes or no: remind, then ask again
@@ -198,7 +209,9 @@ def _after(view: TurnView, last: str) -> str | None:
     done = view.actions_this_turn
     if last == EMERGENCY:
         return DEACTIVATE if view.active_loop else ACTION_LISTEN
-    if last == DEACTIVATE and EMERGENCY in done:
+    if last == DEACTIVATE:
+        return ACTION_LISTEN if EMERGENCY in done else CHECK_STOPPED
+    if last in (RESTATE, CHECK_STOPPED):
         return ACTION_LISTEN
     if last == URGENT:
         if view.active_loop:

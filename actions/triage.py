@@ -319,8 +319,9 @@ class TriageEngine:
         self._answers = {
             kind: {self._fold_answer(text) for text in texts}
             for kind, texts in (rules.get("answers") or {}).items()
-            if kind != "fillers"
+            if kind not in ("fillers", "stop")
         }
+        self._stop_words = {self._fold_answer(text) for text in (rules.get("answers") or {}).get("stop", [])}
         self._fillers = sorted(
             (self._fold_answer(text) for text in (rules.get("answers") or {}).get("fillers", [])),
             key=len,
@@ -363,6 +364,10 @@ class TriageEngine:
         if first in {"no", "n", "nope", "nah"}:
             return "absent"
         return None
+
+    def is_stop(self, text: str) -> bool:
+        """A request to stop the yes/no check ("STOP", "cancel")."""
+        return self._fold_answer(text or "") in self._stop_words
 
     # -- steps -------------------------------------------------------------------------------
 

@@ -82,10 +82,18 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
         else:
             intent = (message.get(INTENT) or {}).get("name")
             if intent in TRIAGE_INTENTS.values():
-                # the classifier heard a symptom report the rules could not place: treat it as
-                # one, which starts the yes/no check (when in doubt, ask about the danger signs)
-                message.set(ORIGINAL_INTENT, intent, add_to_output=True)
-                message.set(INTENT, {"name": "report_symptom", "confidence": 1.0}, add_to_output=True)
+                # The classifier heard a symptom report that the rules do not find present (a
+                # question about a symptom, a negation). Only the rules decide triage: take the
+                # classifier's next guess, or treat it as a symptom report, which starts the yes/no
+                # check (when in doubt, ask about the danger signs).
+                ranking = [
+                    r for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get("name") not in TRIAGE_INTENTS.values() and r.get("name") != "report_symptom"
+                ]
+                best = ranking[0] if ranking and ranking[0].get("confidence", 0) >= 0.2 else None
+                replacement = best or {"name": "report_symptom", "confidence": 1.0}
+                message.set(ORIGINAL_INTENT, replacement["name"], add_to_output=True)
+                message.set(INTENT, dict(replacement), add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

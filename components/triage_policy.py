@@ -136,9 +136,33 @@ class TriagePolicy(Policy):
             actions_this_turn=actions,
             loop_rejected_this_turn=any(isinstance(e, ActionExecutionRejected) for e in since_user),
             loop_rejected=tracker.is_active_loop_rejected,
-            bot_uttered_this_turn=any(isinstance(e, BotUttered) for e in since_user),
-            custom_actions=frozenset(domain.user_actions),
+            bot_uttered_this_turn=self._answered(since_user),
+            custom_actions=frozenset(
+                name for name in domain.user_actions if name.startswith("action_") and name not in domain.form_names
+            ),
             earlier_triage=[triage_of(event) for event in earlier],
             slots=slots,
             locale_hint=str(metadata.get("locale") or "").lower() or None,
+            emergency_outstanding=self._emergency_outstanding(tracker),
+            stop_requested=self.engine.is_stop(text),
         )
+
+    @staticmethod
+    def _answered(since_user: List[Any]) -> bool:
+        """Did the latest action do anything? A custom action that failed leaves nothing after
+        its ActionExecuted event (Rasa drops its events); ours always utter and set
+        `answer_failed: false`, which conversation tests state as a slot event."""
+        if not since_user or not isinstance(since_user[-1], ActionExecuted):
+            return True
+        return any(isinstance(e, BotUttered) for e in since_user)
+
+    @staticmethod
+    def _emergency_outstanding(tracker: DialogueStateTracker) -> bool:
+        """An emergency instruction was given and has not been restated since."""
+        outstanding = False
+        for event in tracker.events:
+            if isinstance(event, ActionExecuted) and event.action_name == "utter_emergency":
+                outstanding = True
+            elif isinstance(event, ActionExecuted) and event.action_name == "utter_emergency_restate":
+                outstanding = False
+        return outstanding

@@ -1,0 +1,106 @@
+"""The custom action with rasa_sdk's CollectingDispatcher and real Tracker objects."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import LIBRARY, ActionAnswerTopic
+from actions.triage import default_engine
+from tests.quote_checks import assert_quote_is_verbatim_and_intact
+
+
+def tracker(text: str, intent: str, entities: Optional[List[Dict[str, Any]]] = None, **extra: Any) -> Tracker:
+    triage = default_engine().assess(text).as_dict()
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+              "triage": triage, **extra}
+    return Tracker(
+        sender_id="test-conversation",
+        slots={"locale": extra.pop("locale", None) if "locale" in extra else None},
+        latest_message=latest,
+        events=[{"event": "user", "text": text, "parse_data": latest}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(t: Tracker) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerTopic().run(dispatcher, t, {})
+    return events, dispatcher.messages
+
+
+@pytest.mark.parametrize(
+    "intent, topic",
+    [("ask_about_crs", "about_crs"), ("ask_symptoms", "symptoms"), ("ask_grading", "grading"),
+     ("ask_recurrence", "recurrence"), ("ask_when_to_get_help", "when_to_get_help")],
+)
+def test_topic_answer(intent, topic):
+    events, messages = run(tracker("tell me", intent))
+    assert events == [{"event": "slot", "timestamp": None, "name": "answer_failed", "value": False}]
+    assert len(messages) == 1
+    message = messages[0]
+    payload = message["custom"]
+    assert payload["topic"] == topic
+    assert payload["triage"] == {"level": "none", "findings": []}
+    assert payload["quotes"]
+    for quote in payload["quotes"]:
+        assert_quote_is_verbatim_and_intact(LIBRARY, quote)
+        assert quote["text"] in message["text"]
+
+
+def test_known_drug_from_the_rule_extractor():
+    entities = [{"entity": "treatment", "value": "rituximab", "start": 5, "end": 14}]
+    _, messages = run(tracker("does rituximab cause crs", "ask_about_drug", entities))
+    payload = messages[0]["custom"]
+    assert payload["treatments"] == ["rituximab"]
+    assert any("rituximab (Rituxan)" in q["text"] for q in payload["quotes"])
+
+
+def test_known_drug_named_only_by_the_classifier_entity():
+    entities = [{"entity": "treatment", "value": "Revlimid", "start": 20, "end": 28}]
+    _, messages = run(tracker("is it a side effect of Revlimid", "ask_about_drug", entities))
+    assert messages[0]["custom"]["treatments"] == ["lenalidomide"]
+
+
+def test_unknown_drug_is_an_honest_not_mentioned():
+    entities = [{"entity": "treatment", "value": "keytruda", "start": 8, "end": 16}]
+    _, messages = run(tracker("does keytruda cause crs", "ask_about_drug", entities))
+    message = messages[0]
+    assert "does not mention “keytruda”" in message["text"]
+    assert message["custom"]["unknown_treatment"] == "keytruda"
+    assert " no " not in f" {message['text'].lower()} "
+
+
+def test_drug_question_without_a_name():
+    _, messages = run(tracker("does my drug cause it", "ask_about_drug"))
+    assert "does not mention that treatment" in messages[0]["text"]
+
+
+def test_triage_override_keeps_the_question_asked():
+    t = tracker("my wife has a temp of 38.6, what is CRS", "triage_urgent", original_intent="ask_about_crs")
+    _, messages = run(t)
+    payload = messages[0]["custom"]
+    assert payload["topic"] == "about_crs"
+    assert payload["triage"]["level"] == "urgent"
+    assert payload["triage"]["findings"][0]["id"] == "fever"
+
+
+def test_us_locale_slot():
+    t = tracker("when should i get help", "ask_when_to_get_help")
+    t.slots["locale"] = "us"
+    _, messages = run(t)
+    assert "Call 911 or seek emergency care" in messages[0]["text"]
+    t.slots["locale"] = "uk"
+    _, messages = run(t)
+    assert "911" not in messages[0]["text"] and "Call 999 or go to A&E" in messages[0]["text"]
+
+
+def test_unexpected_intent_still_gets_an_answer():
+    _, messages = run(tracker("hmm", "nlu_fallback"))
+    assert messages[0]["custom"]["topic"] == "when_to_get_help"

@@ -1,0 +1,165 @@
+"""Triage decisions of the dialogue (Rasa-free): what must happen next, whatever else is going on."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.dialogue import (
+    ANSWER,
+    CHECK_RESULT,
+    CHECK_STOPPED,
+    DEACTIVATE,
+    EMERGENCY,
+    FORM,
+    REPROMPT,
+    RESTATE,
+    SERVICE_PROBLEM,
+    URGENT,
+    TurnView,
+    check_groups,
+    plan,
+    red_flag_ids,
+)
+from actions.triage import default_engine
+
+ENGINE = default_engine()
+GROUPS = check_groups(ENGINE.rules)
+FLAGS = red_flag_ids(ENGINE.rules)
+
+
+def view(text: str = "", **kwargs) -> TurnView:
+    kwargs.setdefault("intent", "ask_symptoms")
+    return TurnView(triage=ENGINE.assess(text), **kwargs)
+
+
+def decide(v: TurnView):
+    return plan(v, GROUPS, FLAGS)
+
+
+def test_a_red_flag_comes_first_whatever_the_intent():
+    for intent in ("ask_symptoms", "greet", "out_of_scope", "nlu_fallback", None):
+        assert decide(view("my wife cant breathe", intent=intent)).action == EMERGENCY
+
+
+def test_a_red_flag_inside_the_check_ends_it():
+    v = view("he's fitting", active_loop=FORM, requested_slot="check_circulation")
+    assert decide(v).action == EMERGENCY
+    v.actions_this_turn = [EMERGENCY]
+    assert decide(v).action == DEACTIVATE
+    v.actions_this_turn = [EMERGENCY, DEACTIVATE]
+    assert decide(v).action == "action_listen"
+
+
+@pytest.mark.parametrize("answer", ["yes", "Y", "yeah", "not sure"])
+def test_yes_or_unsure_to_a_red_flag_question_is_an_emergency_at_once(answer):
+    v = view(answer, intent="affirm", active_loop=FORM, requested_slot="check_breathing",
+             check_answer=ENGINE.answer(answer))
+    decision = decide(v)
+    assert decision.action == EMERGENCY
+    assert decision.events["red_flags"]["breathing"] in ("present", "unsure")
+    assert decision.events["triage_level"] == "emergency"
+
+
+def test_yes_to_the_other_symptoms_question_is_urgent():
+    v = view("yes", intent="affirm", active_loop=FORM, requested_slot="check_symptoms", check_answer="present")
+    assert decide(v).action == URGENT
+
+
+def test_no_lets_the_check_go_on():
+    v = view("no", intent="deny", active_loop=FORM, requested_slot="check_breathing", check_answer="absent")
+    decision = decide(v)
+    assert decision.action is None  # the form asks the next question
+    assert decision.events["red_flags"]["breathing"] == "absent"
+
+
+def test_an_urgent_symptom_during_the_check_then_the_check_goes_on():
+    v = view("no but she has a temperature", intent="triage_urgent", active_loop=FORM,
+             requested_slot="check_breathing", check_answer="absent")
+    assert decide(v).action == URGENT
+    v.actions_this_turn = [URGENT]
+    assert decide(v).action == FORM
+
+
+def test_an_urgent_symptom_with_a_question_still_gets_the_answer():
+    v = view("my wife has a temp of 38.6, what is CRS", intent="triage_urgent", original_intent="ask_about_crs")
+    assert decide(v).action == URGENT
+    v.actions_this_turn = [URGENT]
+    assert decide(v).action == ANSWER
+
+
+def test_an_urgent_symptom_reported_starts_the_check():
+    v = view("she has a fever, should we go to a&e", intent="triage_urgent", original_intent="ask_is_emergency")
+    assert decide(v).action == URGENT
+    v.actions_this_turn = [URGENT]
+    assert decide(v).action == FORM
+
+
+def test_no_silent_cancel():
+    v = view("no I'm fine", intent="dismiss_alert", emergency_outstanding=True)
+    assert decide(v).action == RESTATE
+    v.actions_this_turn = [RESTATE]
+    assert decide(v).action == "action_listen"
+    # once restated, a further dismissal is left to the rules (acknowledged, finding kept)
+    assert decide(view("ignore that", intent="dismiss_alert", emergency_outstanding=False)).action is None
+
+
+def test_a_dismissal_keeps_the_finding():
+    v = view("ignore that", intent="dismiss_alert", emergency_outstanding=True,
+             slots={"red_flags": {"seizure": "present"}, "triage_level": "emergency"})
+    decision = decide(v)
+    assert decision.events["red_flags"]["seizure"] == "present"
+    assert decision.events["triage_level"] == "emergency"
+
+
+def test_a_negation_never_erases_a_red_flag_once_present():
+    v = view("he is not confused now", intent="deny", slots={"red_flags": {"confusion": "present"}})
+    assert decide(v).events["red_flags"]["confusion"] == "present"
+
+
+def test_signs_said_absent_earlier_are_not_asked_again():
+    earlier = [ENGINE.assess("he's breathing fine, no fever")]
+    v = view("is this an emergency", intent="ask_is_emergency", earlier_triage=earlier)
+    events = decide(v).events
+    assert events["check_breathing"] == "absent"
+    assert events["check_alertness"] is None  # not said: asked
+
+
+def test_unclear_reply_gets_a_reminder_then_the_question_again():
+    v = view("what?", intent="nlu_fallback", active_loop=FORM, requested_slot="check_alertness",
+             loop_rejected_this_turn=True, loop_rejected=True)
+    assert decide(v).action == REPROMPT
+    v.actions_this_turn = [REPROMPT]
+    assert decide(v).action == "utter_ask_check_alertness"
+
+
+def test_the_answer_after_a_reminder_is_taken():
+    v = view("n", intent="deny", active_loop=FORM, requested_slot="check_alertness", loop_rejected=True,
+             check_answer="absent")
+    decision = decide(v)
+    assert decision.action == FORM and decision.events["check_alertness"] == "absent"
+
+
+def test_stop_ends_the_check():
+    v = view("STOP", intent="ask_prevention", active_loop=FORM, requested_slot="check_breathing",
+             stop_requested=True)
+    assert decide(v).action == DEACTIVATE
+    v.actions_this_turn = [DEACTIVATE]
+    assert decide(v).action == CHECK_STOPPED
+
+
+def test_the_check_ends_with_its_result():
+    v = view("no", intent="deny", active_loop=None, actions_this_turn=[FORM])
+    assert decide(v).action == CHECK_RESULT
+
+
+def test_a_failed_custom_action_gets_the_apology():
+    v = view("what is crs", intent="ask_about_crs", actions_this_turn=[ANSWER], custom_actions=frozenset({ANSWER}))
+    decision = decide(v)
+    assert decision.action == SERVICE_PROBLEM and decision.events == {"answer_failed": True}
+    v.bot_uttered_this_turn = True  # it answered
+    assert decide(v).action is None
+
+
+def test_locale_follows_the_channel():
+    assert decide(view("hi", intent="greet", locale_hint="us")).events["locale"] == "us"
+    assert "locale" not in decide(view("hi", intent="greet", locale_hint="fr")).events

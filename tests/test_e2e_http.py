@@ -1,0 +1,172 @@
+"""End to end over HTTP: the real action server and Rasa server, the REST channel.
+
+Checks every topic, the quotes (verbatim in their source file, no gap), triage in every turn,
+the emergency and urgent replies, no silent cancel, bad input, and what happens with the action
+server stopped (design.md rule 9). The last tests stop and restart the action server.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from actions.content import TOPIC_IDS, default_library
+from tests.conftest import payloads, texts
+from tests.quote_checks import assert_quote_is_verbatim_and_intact
+
+pytestmark = pytest.mark.rasa
+
+LIBRARY = default_library()
+QUESTIONS = {
+    "about_crs": "what is cytokine release syndrome",
+    "symptoms": "what are the symptoms of crs",
+    "causes": "what causes crs",
+    "risk_factors": "who is more at risk of getting crs",
+    "grading": "what are the grades of crs",
+    "when_to_get_help": "when should i call the doctor about crs",
+    "prevention": "can crs be prevented",
+    "treatment": "how do they treat crs",
+    "diagnosis": "how do doctors diagnose crs",
+    "outlook": "will i recover from crs",
+    "recurrence": "can crs happen again with my next dose",
+}
+
+
+def sender() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def check_quotes(messages):
+    found = [q for p in payloads(messages) for q in p.get("quotes", [])]
+    for quote in found:
+        assert_quote_is_verbatim_and_intact(LIBRARY, quote)
+    return found
+
+
+@pytest.mark.parametrize("topic", TOPIC_IDS)
+def test_every_topic_by_button_payload(servers, topic):
+    intent = next(i for i, t in {**{f"ask_{t}": t for t in TOPIC_IDS}, "ask_about_crs": "about_crs"}.items() if t == topic)
+    messages = servers.say(sender(), f"/{intent}")
+    answer = [p for p in payloads(messages) if p.get("topic") == topic]
+    assert answer, messages
+    quotes = check_quotes(messages)
+    assert quotes
+    for quote in quotes:
+        assert quote["text"].split("\n")[0][:60] in texts(messages)
+
+
+@pytest.mark.parametrize("topic, question", sorted(QUESTIONS.items()))
+def test_every_topic_by_a_question(servers, topic, question):
+    messages = servers.say(sender(), question)
+    topics = [p.get("topic") for p in payloads(messages)]
+    assert topic in topics, (question, topics, texts(messages)[:300])
+    assert check_quotes(messages)
+
+
+def test_every_turn_carries_the_triage_payload(servers):
+    conversation = sender()
+    for text in ("hello", "what is crs", "are you a bot?", "what's the weather like", "thanks"):
+        messages = servers.say(conversation, text)
+        assert messages, text
+        triage = [p["triage"] for p in payloads(messages) if "triage" in p]
+        assert triage and triage[0]["level"] == "none", (text, messages)
+
+
+def test_greeting_notice(servers):
+    reply = texts(servers.say(sender(), "hi"))
+    assert "not medical advice" in reply and "999" in reply
+
+
+def test_out_of_scope_and_bot(servers):
+    assert "I can only help with information about CRS" in texts(servers.say(sender(), "can you recommend a good pizza place"))
+    assert "automated assistant" in texts(servers.say(sender(), "am i talking to a real person?"))
+
+
+def test_low_confidence_offers_the_topics(servers):
+    messages = servers.say(sender(), "blorp zing wibble")
+    buttons = [b for m in messages for b in m.get("buttons", [])]
+    assert len(buttons) >= 11 and "999" in texts(messages)
+
+
+def test_drug_questions(servers):
+    rituximab = servers.say(sender(), "Does rituximab cause CRS?")
+    assert "rituximab (Rituxan)" in texts(rituximab)
+    check_quotes(rituximab)
+    unknown = servers.say(sender(), "is crs a side effect of keytruda?")
+    reply = texts(unknown)
+    assert "does not mention" in reply and "treatment team" in reply
+
+
+def test_emergency_reply(servers):
+    messages = servers.say(sender(), "my husband cant breathe properly")
+    reply = texts(messages)
+    first = next(m["text"] for m in messages if m.get("text"))
+    assert first.startswith("EMERGENCY: Call 999")
+    assert reply.index("999") < reply.index("helpline")
+    assert "911" not in reply
+    payload = next(p for p in payloads(messages) if p.get("triage"))
+    assert payload["triage"]["level"] == "emergency" and payload["topic"] is None
+    assert payload["triage"]["findings"][0]["id"] == "breathing"
+    assert any("difficulty breathing or rapid breathing" in q["text"] for q in check_quotes(messages))
+
+
+def test_emergency_in_the_us(servers):
+    messages = servers.say(sender(), "my wife is having a seizure", locale="us")
+    first = next(m["text"] for m in messages if m.get("text"))
+    assert first.startswith("EMERGENCY: Call 911")
+    assert "Call 911 or seek emergency care" in texts(messages)
+
+
+def test_no_silent_cancel(servers):
+    conversation = sender()
+    servers.say(conversation, "he's not making sense and keeps nodding off")
+    restated = texts(servers.say(conversation, "no I'm fine, ignore that"))
+    assert "999" in restated and "confirm" in restated
+    assert "999" in texts(servers.say(conversation, "ok"))  # acknowledged, instruction repeated once more
+    tracker = __import__("requests").get(f"{servers.rasa_url}/conversations/{conversation}/tracker", timeout=30).json()
+    assert tracker["slots"]["red_flags"]["confusion"] == "present"
+    assert tracker["slots"]["triage_level"] == "emergency"
+
+
+def test_urgent_symptom_and_the_question_asked(servers):
+    messages = servers.say(sender(), "my wife has a temp of 38.6, what is CRS exactly")
+    reply = texts(messages)
+    assert reply.startswith("Contact your treatment team's 24-hour advice line now")
+    topics = [p.get("topic") for p in payloads(messages)]
+    assert "about_crs" in topics
+    assert all(p["triage"]["level"] == "urgent" for p in payloads(messages) if p.get("triage"))
+
+
+def test_the_yes_no_check_by_sms_style_answers(servers):
+    conversation = sender()
+    assert "breathe" in texts(servers.say(conversation, "is this an emergency?"))
+    assert "confused" in texts(servers.say(conversation, "N"))
+    assert "heart" in texts(servers.say(conversation, "nope"))
+    reply = texts(servers.say(conversation, "Y"))
+    assert reply.startswith("EMERGENCY: Call 999")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "🙂🙂🙂", "<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "a" * 5000,
+     "呼吸困难，怎么办", "Ich habe Fieber", "'; DROP TABLE events; --"],
+)
+def test_bad_input_gets_a_reply(servers, text):
+    messages = servers.say(sender(), text)
+    assert messages and texts(messages).strip()
+
+
+def test_with_the_action_server_stopped(servers):
+    servers.stop_actions()
+    try:
+        question = texts(servers.say(sender(), "what are the symptoms of crs"))
+        assert "999" in question and "helpline" in question and "Sorry" in question
+        emergency = servers.say(sender(), "my dad collapsed and wont wake up")
+        assert next(m["text"] for m in emergency if m.get("text")).startswith("EMERGENCY: Call 999")
+        assert any(p["triage"]["level"] == "emergency" for p in payloads(emergency))
+        urgent = texts(servers.say(sender(), "she has a temperature of 39"))
+        assert urgent.startswith("Contact your treatment team's 24-hour advice line now")
+    finally:
+        servers.start_actions()
+    assert payloads(servers.say(sender(), "what is crs"))[0]["topic"] == "about_crs"
