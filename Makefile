@@ -41,6 +41,7 @@ shell: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check actions components tests scripts
+	$(VENV)/bin/ruff format --check actions components tests scripts
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not rasa" -q

@@ -74,7 +74,9 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
         message.set(ENTITIES, entities, add_to_output=True)
         triage_intent = TRIAGE_INTENTS.get(triage.level)
         if triage_intent:
-            original = message.get(INTENT) or {}
+            # the question asked, if any: the classifier's best guess that is not itself a triage
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in TRIAGE_INTENTS.values()]
+            original = ranking[0] if ranking else (message.get(INTENT) or {})
             message.set(ORIGINAL_INTENT, original.get("name"), add_to_output=True)
             message.set(INTENT, {"name": triage_intent, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != triage_intent]
@@ -87,7 +89,8 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
                 # classifier's next guess, or treat it as a symptom report, which starts the yes/no
                 # check (when in doubt, ask about the danger signs).
                 ranking = [
-                    r for r in message.get(INTENT_RANKING_KEY) or []
+                    r
+                    for r in message.get(INTENT_RANKING_KEY) or []
                     if r.get("name") not in TRIAGE_INTENTS.values() and r.get("name") != "report_symptom"
                 ]
                 best = ranking[0] if ranking and ranking[0].get("confidence", 0) >= 0.2 else None

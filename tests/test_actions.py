@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from rasa_sdk import Tracker
@@ -13,10 +13,15 @@ from actions.triage import default_engine
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
 
 
-def tracker(text: str, intent: str, entities: Optional[List[Dict[str, Any]]] = None, **extra: Any) -> Tracker:
+def tracker(text: str, intent: str, entities: List[Dict[str, Any]] | None = None, **extra: Any) -> Tracker:
     triage = default_engine().assess(text).as_dict()
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
-              "triage": triage, **extra}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "triage": triage,
+        **extra,
+    }
     return Tracker(
         sender_id="test-conversation",
         slots={"locale": extra.pop("locale", None) if "locale" in extra else None},
@@ -37,8 +42,13 @@ def run(t: Tracker) -> tuple:
 
 @pytest.mark.parametrize(
     "intent, topic",
-    [("ask_about_crs", "about_crs"), ("ask_symptoms", "symptoms"), ("ask_grading", "grading"),
-     ("ask_recurrence", "recurrence"), ("ask_when_to_get_help", "when_to_get_help")],
+    [
+        ("ask_about_crs", "about_crs"),
+        ("ask_symptoms", "symptoms"),
+        ("ask_grading", "grading"),
+        ("ask_recurrence", "recurrence"),
+        ("ask_when_to_get_help", "when_to_get_help"),
+    ],
 )
 def test_topic_answer(intent, topic):
     events, messages = run(tracker("tell me", intent))

@@ -52,8 +52,9 @@ def test_a_red_flag_inside_the_check_ends_it():
 
 @pytest.mark.parametrize("answer", ["yes", "Y", "yeah", "not sure"])
 def test_yes_or_unsure_to_a_red_flag_question_is_an_emergency_at_once(answer):
-    v = view(answer, intent="affirm", active_loop=FORM, requested_slot="check_breathing",
-             check_answer=ENGINE.answer(answer))
+    v = view(
+        answer, intent="affirm", active_loop=FORM, requested_slot="check_breathing", check_answer=ENGINE.answer(answer)
+    )
     decision = decide(v)
     assert decision.action == EMERGENCY
     assert decision.events["red_flags"]["breathing"] in ("present", "unsure")
@@ -73,8 +74,13 @@ def test_no_lets_the_check_go_on():
 
 
 def test_an_urgent_symptom_during_the_check_then_the_check_goes_on():
-    v = view("no but she has a temperature", intent="triage_urgent", active_loop=FORM,
-             requested_slot="check_breathing", check_answer="absent")
+    v = view(
+        "no but she has a temperature",
+        intent="triage_urgent",
+        active_loop=FORM,
+        requested_slot="check_breathing",
+        check_answer="absent",
+    )
     assert decide(v).action == URGENT
     v.actions_this_turn = [URGENT]
     assert decide(v).action == FORM
@@ -104,8 +110,12 @@ def test_no_silent_cancel():
 
 
 def test_a_dismissal_keeps_the_finding():
-    v = view("ignore that", intent="dismiss_alert", emergency_outstanding=True,
-             slots={"red_flags": {"seizure": "present"}, "triage_level": "emergency"})
+    v = view(
+        "ignore that",
+        intent="dismiss_alert",
+        emergency_outstanding=True,
+        slots={"red_flags": {"seizure": "present"}, "triage_level": "emergency"},
+    )
     decision = decide(v)
     assert decision.events["red_flags"]["seizure"] == "present"
     assert decision.events["triage_level"] == "emergency"
@@ -125,23 +135,34 @@ def test_signs_said_absent_earlier_are_not_asked_again():
 
 
 def test_unclear_reply_gets_a_reminder_then_the_question_again():
-    v = view("what?", intent="nlu_fallback", active_loop=FORM, requested_slot="check_alertness",
-             loop_rejected_this_turn=True, loop_rejected=True)
+    v = view(
+        "what?",
+        intent="nlu_fallback",
+        active_loop=FORM,
+        requested_slot="check_alertness",
+        loop_rejected_this_turn=True,
+        loop_rejected=True,
+    )
     assert decide(v).action == REPROMPT
     v.actions_this_turn = [REPROMPT]
     assert decide(v).action == "utter_ask_check_alertness"
 
 
 def test_the_answer_after_a_reminder_is_taken():
-    v = view("n", intent="deny", active_loop=FORM, requested_slot="check_alertness", loop_rejected=True,
-             check_answer="absent")
+    v = view(
+        "n",
+        intent="deny",
+        active_loop=FORM,
+        requested_slot="check_alertness",
+        loop_rejected=True,
+        check_answer="absent",
+    )
     decision = decide(v)
     assert decision.action == FORM and decision.events["check_alertness"] == "absent"
 
 
 def test_stop_ends_the_check():
-    v = view("STOP", intent="ask_prevention", active_loop=FORM, requested_slot="check_breathing",
-             stop_requested=True)
+    v = view("STOP", intent="ask_prevention", active_loop=FORM, requested_slot="check_breathing", stop_requested=True)
     assert decide(v).action == DEACTIVATE
     v.actions_this_turn = [DEACTIVATE]
     assert decide(v).action == CHECK_STOPPED

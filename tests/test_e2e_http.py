@@ -46,7 +46,9 @@ def check_quotes(messages):
 
 @pytest.mark.parametrize("topic", TOPIC_IDS)
 def test_every_topic_by_button_payload(servers, topic):
-    intent = next(i for i, t in {**{f"ask_{t}": t for t in TOPIC_IDS}, "ask_about_crs": "about_crs"}.items() if t == topic)
+    intent = next(
+        i for i, t in {**{f"ask_{t}": t for t in TOPIC_IDS}, "ask_about_crs": "about_crs"}.items() if t == topic
+    )
     messages = servers.say(sender(), f"/{intent}")
     answer = [p for p in payloads(messages) if p.get("topic") == topic]
     assert answer, messages
@@ -79,7 +81,9 @@ def test_greeting_notice(servers):
 
 
 def test_out_of_scope_and_bot(servers):
-    assert "I can only help with information about CRS" in texts(servers.say(sender(), "can you recommend a good pizza place"))
+    assert "I can only help with information about CRS" in texts(
+        servers.say(sender(), "can you recommend a good pizza place")
+    )
     assert "automated assistant" in texts(servers.say(sender(), "am i talking to a real person?"))
 
 
@@ -129,13 +133,15 @@ def test_no_silent_cancel(servers):
     assert tracker["slots"]["triage_level"] == "emergency"
 
 
-def test_urgent_symptom_and_the_question_asked(servers):
+def test_urgent_symptom_comes_first_then_the_conversation_goes_on(servers):
     messages = servers.say(sender(), "my wife has a temp of 38.6, what is CRS exactly")
     reply = texts(messages)
     assert reply.startswith("Contact your treatment team's 24-hour advice line now")
-    topics = [p.get("topic") for p in payloads(messages)]
-    assert "about_crs" in topics
     assert all(p["triage"]["level"] == "urgent" for p in payloads(messages) if p.get("triage"))
+    # then the question asked is answered, or (when the classifier reads a symptom report)
+    # the yes/no check rules out the danger signs
+    topics = [p.get("topic") for p in payloads(messages)]
+    assert "about_crs" in topics or "hard to breathe" in reply
 
 
 def test_the_yes_no_check_by_sms_style_answers(servers):
@@ -149,8 +155,17 @@ def test_the_yes_no_check_by_sms_style_answers(servers):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "🙂🙂🙂", "<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "a" * 5000,
-     "呼吸困难，怎么办", "Ich habe Fieber", "'; DROP TABLE events; --"],
+    [
+        "",
+        "   ",
+        "🙂🙂🙂",
+        "<img src=x onerror=alert(1)>",
+        "<script>alert('x')</script>",
+        "a" * 5000,
+        "呼吸困难，怎么办",
+        "Ich habe Fieber",
+        "'; DROP TABLE events; --",
+    ],
 )
 def test_bad_input_gets_a_reply(servers, text):
     messages = servers.say(sender(), text)

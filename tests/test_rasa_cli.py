@@ -12,8 +12,9 @@ pytestmark = pytest.mark.rasa
 
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "rasa"), *args], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(VENV_BIN / "rasa"), *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_training_data_validates_without_warnings():
@@ -25,11 +26,20 @@ def test_conversation_tests_pass(tmp_path):
     model = ensure_model()
     stories = sorted(str(p) for p in (ROOT / "tests").glob("test_*.yml"))
     assert stories
-    result = rasa("test", "core", "--model", str(model), "--stories", *stories, "--fail-on-prediction-errors",
-                  "--out", str(tmp_path / "results"))
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        *stories,
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path / "results"),
+    )
     output = result.stdout[-6000:] + result.stderr[-6000:]
     assert result.returncode == 0, output
-    report = (tmp_path / "results" / "story_report.json")
+    report = tmp_path / "results" / "story_report.json"
     assert report.is_file(), output
     failed = tmp_path / "results" / "failed_test_stories.yml"
     assert not failed.is_file() or "None of the test stories failed" in failed.read_text(), failed.read_text()
