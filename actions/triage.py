@@ -42,14 +42,21 @@ _CLAUSE_PUNCT = _SENTENCE_BREAKS | {",", ":", "-", "–", "—", "(", ")", "/"}
 # ("no he cant breathe", "not me, my husband is confused").
 # Words that always end a statement for hypotheses and history.
 _STRONG_BREAKS = {"but", "however", "although", "though", "whereas"}
+# A denial between a mention and an all-clear word makes it a report: "his breathing isnt right".
+_DENIALS = {"isnt", "not", "doesnt", "dont", "aint", "wasnt", "arent", "never", "hasnt", "no"}
 # Words allowed between a mention and its all-clear word ("breathing is totally fine").
 _ALL_CLEAR_GLUE = {
+    "look",
+    "looks",
+    "seem",
+    "seems",
+    "sound",
+    "sounds",
+    "feel",
+    "feels",
     "is",
     "s",
     "was",
-    "seems",
-    "looks",
-    "feels",
     "has",
     "been",
     "are",
@@ -303,6 +310,10 @@ class TriageEngine:
             "hypothetical_after_cues",
             "present_markers",
             "historical_cues",
+            "hypothetical_idioms",
+            "negation_idioms",
+            "past_markers",
+            "ongoing_markers",
         ):
             matcher = Matcher(vocab)
             for phrase in assertion.get(name, []):
@@ -420,7 +431,8 @@ class TriageEngine:
             finding_id = self.nlp.vocab.strings[match_id]
             for clear_start, clear_end in all_clear:
                 gap = doc[end:clear_start]
-                if 0 <= clear_start - end <= 3 and all(t.norm_ in _ALL_CLEAR_GLUE for t in gap):
+                denied = any(t.norm_ in _DENIALS for t in gap)  # "breathing isnt normal"
+                if 0 <= clear_start - end <= 3 and all(t.norm_ in _ALL_CLEAR_GLUE or t.norm_ in _DENIALS for t in gap):
                     # "not sure he is breathing normally" is a doubt, not an all-clear
                     uncertain = self._uncertain(doc, start, clear_end)
                     finding = self._finding(
@@ -430,7 +442,7 @@ class TriageEngine:
                         clear_end,
                         text,
                         origin,
-                        assertion="present" if uncertain else "negated",
+                        assertion="present" if uncertain or denied else "negated",
                     )
                     findings.append(finding)
                     break
@@ -476,7 +488,12 @@ class TriageEngine:
         return left, right
 
     def _cues_in(self, name: str, doc: Doc, left: int, right: int) -> List[Tuple[int, int]]:
-        return [(s, e) for _, s, e in self.cues[name](doc) if s >= left and e <= right]
+        found = [(s, e) for _, s, e in self.cues[name](doc) if s >= left and e <= right]
+        idioms_name = {"hypothetical_cues": "hypothetical_idioms", "negation_cues": "negation_idioms"}.get(name)
+        if idioms_name and found:
+            idioms = [(s, e) for _, s, e in self.cues[idioms_name](doc)]
+            found = [(s, e) for s, e in found if not any(i_s <= s and e <= i_e for i_s, i_e in idioms)]
+        return found
 
     def _uncertain(self, doc: Doc, start: int, end: int) -> bool:
         """An uncertainty cue before the mention in its comma-bounded clause."""
@@ -538,9 +555,12 @@ class TriageEngine:
         # "right now", "this morning" in the mention's own clause: a report, whatever else is said.
         if self._cues_in("present_markers", doc, *self._bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)):
             return "present"
-        # Remote past anywhere in the sentence ("I had a fit as a child").
+        # Remote past anywhere in the sentence ("I had a fit as a child"), when the mention's clause
+        # is in the past and nothing in it says it goes on ("she is breathless, same as last time").
         if self._cues_in("historical_cues", doc, *sentence):
-            return "historical"
+            statement = self._bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
+            if self._cues_in("past_markers", doc, *statement) and not self._cues_in("ongoing_markers", doc, *statement):
+                return "historical"
         # A hypothesis or an information question reaching the mention ("what if I get a
         # seizure?", "is confusion a symptom of CRS?", "would a rash be a sign of CRS?").
         for cue_start, cue_end in self._cues_in("hypothetical_cues", doc, *sentence):
@@ -552,26 +572,35 @@ class TriageEngine:
 
     # -- numbers -----------------------------------------------------------------------------
 
+    # A gap between a word and its number never crosses the end of a sentence ("what counts as a
+    # high temp? hers is 40.2" reads 40.2 in the second sentence).
     _TEMP = re.compile(
-        r"(?:(?P<ctx>temp(?:erature)?s?|fever|temprature|tempreture|temperture|thermometer|therm)\b[^0-9\n]{0,25}?)?"
+        r"(?:(?P<ctx>temp(?:erature)?s?|fever|temprature|tempreture|temperture|thermometer|therm)\b[^0-9\n.?!;]{0,25}?)?"
         r"(?<![\d/.])(?P<value>\d{2,3}(?:[.,]\d{1,2})?)\s*"
         r"(?P<unit>°\s*[cf]?|º\s*[cf]?|deg(?:rees?)?\s*(?:c|f|celsius|fahrenheit)?|c\b|f\b|celsius|fahrenheit)?"
+        r"(?P<after>\s*(?:temp(?:erature)?|fever)\b)?"
+    )
+    # "she's 104.2", "im 100.8", "got 38.9": a decimal body temperature after a person
+    _BARE_TEMP = re.compile(
+        r"\b(?:hes|shes|im|i am|he is|she is|theyre|they are|got|reading|reads|measured|now|at)\s+"
+        r"(?:a\s+|about\s+|around\s+|nearly\s+|over\s+)?(?P<value>\d{2,3}[.,]\d{1,2})(?![\d/])"
     )
     _BP = re.compile(
-        r"(?:(?P<ctx>bp|blood pressure|pressure)\b[^0-9\n]{0,15}?)?"
+        r"(?:(?P<ctx>bp|blood pressure|pressure)\b[^0-9\n.?!;]{0,15}?)?"
         r"(?<![\d/.])(?P<sys>\d{2,3})\s*(?:/|over)\s*(?P<dia>\d{2,3})(?![\d/])"
     )
+    _SYSTOLIC = re.compile(r"(?:systolic|top number)\D{0,12}?(?P<value>\d{2,3})\b|\b(?P<value2>\d{2,3})\s*systolic")
     _HR = re.compile(
-        r"(?:(?P<ctx>heart ?rate|hr|pulse|heart ?beat)\b[^0-9\n]{0,30}?(?<![\d/.])(?P<value>\d{2,3})(?![\d/.])"
+        r"(?:(?P<ctx>heart ?rate|hr|pulse|heart ?beat)\b[^0-9\n.?!;]{0,30}?(?<![\d/.])(?P<value>\d{2,3})(?![\d/.])"
         r"|(?<![\d/.])(?P<value2>\d{2,3})\s*(?:bpm|beats? (?:a|per) min))"
     )
     _SATS = re.compile(
-        r"(?:(?:sats?|saturations?|o2|spo2|oxygen(?: levels?| sats?| saturation)?)\b[^0-9\n]{0,25}?(?<![\d/.])(?P<value>\d{2,3})\s*%?"
+        r"(?:(?:sats?|saturations?|o2|spo2|oxygen(?: levels?| sats?| saturation)?)\b[^0-9\n.?!;]{0,25}?(?<![\d/.])(?P<value>\d{2,3})\s*%?"
         r"|(?<![\d/.])(?P<value2>\d{2,3})\s*%\s*(?:oxygen|o2|sats?|saturation))"
     )
     _RR = re.compile(
-        r"(?:resp(?:iratory)? rate|breathing rate|rr|breaths? (?:a|per) min(?:ute)?)\b[^0-9\n]{0,15}?(?<![\d/.])(?P<value>\d{2,3})"
-        r"|(?<![\d/.])(?P<value2>\d{2,3})\s*breaths? (?:a|per) min"
+        r"(?:resp(?:iratory)? rate|breathing rate|rr|breaths? (?:a|per) min(?:ute)?)\b[^0-9\n.?!;]{0,15}?(?<![\d/.])(?P<value>\d{2,3})"
+        r"|(?<![\d/.])(?P<value2>\d{2,3})\s*(?:breaths?|times) (?:a|per) min"
     )
 
     def _number_findings(self, doc: Doc, folded: str, text: str, origin: List[int]) -> List[Finding]:
@@ -606,6 +635,17 @@ class TriageEngine:
             if plausible and (match.group("ctx") or systolic >= 60):
                 limit = self.numbers["blood_pressure"]["systolic_below"]
                 add("blood_pressure", match, float(systolic), systolic < limit)
+        for match in self._SYSTOLIC.finditer(folded):
+            if overlaps(match):
+                continue
+            systolic = int(match.group("value") or match.group("value2"))
+            if 50 <= systolic <= 250:
+                add(
+                    "blood_pressure",
+                    match,
+                    float(systolic),
+                    systolic < self.numbers["blood_pressure"]["systolic_below"],
+                )
         for match in self._SATS.finditer(folded):
             if overlaps(match):
                 continue
@@ -626,6 +666,13 @@ class TriageEngine:
             value = int(match.group("value") or match.group("value2"))
             if 5 <= value <= 80:
                 add("respiratory_rate", match, float(value), value > self.numbers["respiratory_rate"]["above"])
+        for match in self._BARE_TEMP.finditer(folded):
+            if overlaps(match):
+                continue
+            value = float(match.group("value").replace(",", "."))
+            celsius = round((value - 32) * 5 / 9, 1) if value >= 80 else value
+            if 34.0 <= celsius <= 45.0:
+                add("temperature", match, celsius, celsius >= self.numbers["temperature"]["at_or_above_c"])
         for match in self._TEMP.finditer(folded):
             if overlaps(match):
                 continue
@@ -679,7 +726,7 @@ def _celsius(match: re.Match) -> float | None:
     """A temperature reading in °C, or None when the number is not a body temperature."""
     value = float(match.group("value").replace(",", "."))
     unit = (match.group("unit") or "").replace(" ", "")
-    context = match.group("ctx")
+    context = match.group("ctx") or match.group("after")
     if not unit and not context:
         return None  # a bare number is not a temperature
     if "f" in unit or "fahrenheit" in unit:

@@ -207,3 +207,21 @@ def test_command_line_without_text_explains_itself():
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert completed.returncode == 2 and "usage" in completed.stderr
+
+
+ADVERSARIAL = yaml.safe_load((Path(__file__).parent / "triage" / "adversarial.yml").read_text())
+
+
+def test_adversarial_suite_has_no_under_triage(engine):
+    under, limitations, over = [], [], []
+    for case in ADVERSARIAL:
+        result = engine.assess(case["text"])
+        if rank(result.level) < rank(case["level"]):
+            (limitations if case.get("known_limitation") else under).append((case["text"], case["level"], result.level))
+        elif rank(result.level) > rank(case["level"]):
+            over.append(case["text"])
+    print(
+        f"\nadversarial suite: {len(ADVERSARIAL)} messages; under-triage {len(under)}; "
+        f"known limitations {len(limitations)}; over-triage {len(over)}"
+    )
+    assert not under, under
