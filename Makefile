@@ -7,7 +7,7 @@ MODEL := models/crs.tar.gz
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install train run shell test lint unit bench content-report clean
+.PHONY: help install browser train run shell test lint unit bench content-report clean
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -23,6 +23,18 @@ $(VENV)/.installed: requirements.lock scripts/find-python
 	fi
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
 	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+# browser tests: Debian's Chromium (test tools cannot download browsers here) and axe-core from npm
+CHROMIUM ?= /usr/bin/chromium
+browser: node_modules/.installed
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium (or set CHROMIUM=/path)"; exit 1; fi; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	@touch $@
 
 install: $(VENV)/.installed
@@ -46,8 +58,8 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not rasa" -q
 
-test: $(MODEL) lint
-	$(VENV)/bin/pytest
+test: $(MODEL) lint browser
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
 bench: $(VENV)/.installed
 	$(PY) scripts/bench.py

@@ -21,9 +21,27 @@ class Reply:
     paragraphs: List[str]
     payload: Dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.payload:
+            self.payload["display"] = display_parts(self.paragraphs, self.payload.get("quotes") or [])
+
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+def display_parts(paragraphs: Sequence[str], quotes: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The reply in order, for channels that show quotes as quotes: our own text, or a pointer to
+    a quote of the payload (its attribution is rebuilt from the quote's title and dates)."""
+    parts: List[Dict[str, Any]] = []
+    next_quote = 0
+    for paragraph in paragraphs:
+        if next_quote < len(quotes) and paragraph.startswith(f"“{quotes[next_quote]['text']}”"):
+            parts.append({"type": "quote", "index": next_quote})
+            next_quote += 1
+        else:
+            parts.append({"type": "text", "text": paragraph})
+    return parts
 
 
 def _attribution(library: Library, quote: Quote) -> str:

@@ -40,6 +40,7 @@ cat <<MSG
     REST channel:  http://$HOST:$RASA_PORT/webhooks/rest/webhook
       curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender": "me", "message": "what is CRS?"}'
+    Chat widget demo page: http://$HOST:$RASA_PORT/webhooks/widget/demo.html
     In a terminal: make shell   (in another terminal, while this one runs)
     Action server: http://127.0.0.1:$ACTION_PORT/webhook
   Press Ctrl-C to stop both servers.
