@@ -49,6 +49,7 @@ class Quote:
             "passage_ids": [unit.id for unit in self.units],
             "text": self.text,
             "title": self.source.title,
+            "short_title": self.source.short_title,
             "last_reviewed": self.source.last_reviewed.isoformat(),
             "next_review": self.source.next_review.isoformat(),
             "next_review_stated": self.source.next_review_stated,

@@ -88,6 +88,7 @@ class Source:
     id: str
     short_name: str
     title: str
+    short_title: str
     publisher: str
     reviewer: str | None
     last_reviewed: date
@@ -271,6 +272,7 @@ def load_source(meta_path: Path, default_review_years: int, locale_markers: Dict
         id=meta["id"],
         short_name=meta["short_name"],
         title=meta["title"],
+        short_title=meta.get("short_title") or meta["title"],
         publisher=meta.get("publisher", ""),
         reviewer=meta.get("reviewer"),
         last_reviewed=last_reviewed,

@@ -34,6 +34,11 @@ for _ in $(seq 1 90); do
   if ! kill -0 "${pids[1]}" 2>/dev/null; then echo "The Rasa server stopped; see the messages above." >&2; exit 1; fi
   sleep 2
 done
+if [ -n "${TWILIO_AUTH_TOKEN:-}" ] && [ -n "${SMS_ID_SECRET:-}" ]; then
+  sms="http://$HOST:$RASA_PORT/webhooks/twilio/webhook (set TWILIO_WEBHOOK_URL to the public URL Twilio calls)"
+else
+  sms="off until TWILIO_AUTH_TOKEN and SMS_ID_SECRET are set (see README: SMS)"
+fi
 cat <<MSG
 
   The CRS assistant is running.
@@ -43,6 +48,7 @@ cat <<MSG
     Chat widget demo page: http://$HOST:$RASA_PORT/webhooks/widget/demo.html
     In a terminal: make shell   (in another terminal, while this one runs)
     Action server: http://127.0.0.1:$ACTION_PORT/webhook
+    SMS (Twilio):  $sms
   Press Ctrl-C to stop both servers.
 
 MSG

@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "crs.tar.gz"
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+# SMS channel settings for the test servers (fake credentials: requests are signed with them)
+SMS_ENV = {
+    "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789",
+    "SMS_ID_SECRET": "test-id-secret",
+    "TWILIO_ACCOUNT_SID": "ACtest",
+    "TWILIO_NUMBER": "+15005550006",
+}
 
 
 def free_port() -> int:
@@ -94,6 +101,7 @@ class Servers:
             .replace("db: trackers.db", f"db: {self.workdir / 'trackers.db'}")
         )
         log = open(self.rasa_log, "a")
+        env = {**ENV, **SMS_ENV, "SMS_STATE_DB": str(self.workdir / "sms.db")}
         self.rasa = subprocess.Popen(
             [
                 str(VENV_BIN / "rasa"),
@@ -111,7 +119,7 @@ class Servers:
                 str(self.rasa_port),
             ],
             cwd=ROOT,
-            env=ENV,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

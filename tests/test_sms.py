@@ -1,0 +1,236 @@
+"""SMS (issue 5): segment counting and cutting without Rasa; the Twilio webhook over HTTP with
+requests signed by the real twilio library, against the real Rasa server."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+
+from actions.content import TOPIC_IDS, default_library
+from actions.replies import topic_reply, triage_reply
+from actions.sms import MORE_HINT, Turn, choice_payload, compose, conversation_id, fit, locale_for, plain, segments
+from actions.triage import assess
+from tests.conftest import SMS_ENV
+
+LIBRARY = default_library()
+
+
+# -- segments ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("a" * 459, 3),
+        ("a" * 460, 4),
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+        ("[" * 80, 1),
+        ("[" * 81, 2),
+        ("é" * 160, 1),
+        ("ä" * 160, 1),
+        ("ş" * 70, 1),
+        ("ş" * 71, 2),
+        ("ş" * 134, 2),
+        ("ş" * 135, 3),
+        ("🙂" * 35, 1),
+        ("🙂" * 36, 2),
+        ("", 0),
+    ],
+)
+def test_segment_counting(text, expected):
+    assert segments(text) == expected
+
+
+def test_typographic_punctuation_stays_gsm7():
+    assert segments(plain("“It’s – fine…”" + "a" * 140)) == 1
+
+
+def reply_turn(reply) -> Turn:
+    return Turn.from_messages([{"text": reply.text}, {"custom": reply.payload}])
+
+
+@pytest.mark.parametrize("topic", TOPIC_IDS)
+def test_every_answer_fits_three_segments_and_more_continues(topic):
+    first, rest = compose(reply_turn(topic_reply(LIBRARY, topic, LIBRARY.locale("uk"))))
+    assert segments(first) <= 3
+    sent = [first]
+    while rest:
+        assert first.endswith(MORE_HINT)
+        first, rest = fit(rest)
+        assert segments(first) <= 3
+        sent.append(first)
+    assert not sent[-1].endswith(MORE_HINT)
+
+    def flat(text: str) -> str:
+        return " ".join(plain(text).replace("- ", " ").replace('"', " ").split())
+
+    whole = flat(" ".join(m.replace(MORE_HINT, "") for m in sent))
+    for quote in topic_reply(LIBRARY, topic, LIBRARY.locale("uk")).payload["quotes"]:
+        for line in quote["text"].split("\n"):  # nothing is lost between the parts
+            assert flat(line) in whole
+
+
+def test_cut_at_whole_sentences():
+    first, rest = compose(reply_turn(topic_reply(LIBRARY, "treatment", LIBRARY.locale("uk"))))
+    body = first[: -len(MORE_HINT)].rstrip()
+    assert body[-1] in '.:!?")' and rest
+
+
+def test_emergency_instruction_in_the_first_segment():
+    reply = triage_reply(LIBRARY, "utter_emergency", LIBRARY.locale("uk"), assess("he cant breathe").as_dict())
+    first, _ = compose(reply_turn(reply))
+    assert first.startswith("EMERGENCY: Call 999") and "999" in first[:160]
+
+
+def test_short_attribution():
+    first, _ = compose(reply_turn(topic_reply(LIBRARY, "grading", LIBRARY.locale("uk"))))
+    assert "(CRS, UK page, reviewed Jun 2026)" in first
+
+
+def test_numbered_choices():
+    turn = Turn(
+        texts=["Pick one"],
+        buttons=[{"title": "Symptoms", "payload": "/ask_symptoms"}, {"title": "Causes", "payload": "/ask_causes"}],
+    )
+    first, _ = compose(turn)
+    assert "Reply 1 for Symptoms, 2 for Causes." in first
+    assert choice_payload("2", turn.buttons) == "/ask_causes"
+    assert choice_payload(" 1. ", turn.buttons) == "/ask_symptoms"
+    assert choice_payload("3", turn.buttons) is None and choice_payload("12 cats", turn.buttons) is None
+
+
+def test_conversation_id_hides_the_number():
+    one = conversation_id("+44 7700 900123", "secret")
+    assert one == conversation_id("+447700900123", "secret")
+    assert one != conversation_id("+447700900123", "other secret")
+    assert "7700" not in one and "900123" not in one
+
+
+def test_locale_from_country_code():
+    assert locale_for("+447700900123", "us") == "uk"
+    assert locale_for("+12025550123", "uk") == "us"
+    assert locale_for("+33612345678", "uk") == "uk"
+
+
+# -- the webhook over HTTP ---------------------------------------------------------------------
+
+
+def new_number(country: str = "+44") -> str:
+    return country + "7700" + str(uuid.uuid4().int)[:6]
+
+
+def post(servers, number, body=None, sign=True, forge=False, **extra):
+    from twilio.request_validator import RequestValidator
+
+    url = f"{servers.rasa_url}/webhooks/twilio/webhook"
+    params = {
+        "From": number,
+        "To": SMS_ENV["TWILIO_NUMBER"],
+        "AccountSid": SMS_ENV["TWILIO_ACCOUNT_SID"],
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        **extra,
+    }
+    if body is not None:
+        params["Body"] = body
+    headers = {}
+    if sign:
+        token = "not-the-token" if forge else SMS_ENV["TWILIO_AUTH_TOKEN"]
+        headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(url, params)
+    return requests.post(url, data=params, headers=headers, timeout=120)
+
+
+def message_of(response) -> str:
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.text)
+    assert root.tag == "Response"
+    messages = [m.text or "" for m in root.findall("Message")]
+    return messages[0] if messages else ""
+
+
+@pytest.mark.rasa
+def test_question_answer_and_more(servers):
+    number = new_number()
+    first = message_of(post(servers, number, "what are the symptoms of crs"))
+    assert segments(first) <= 3 and first.endswith(MORE_HINT)
+    assert "Cytokine release syndrome can cause a range of symptoms." in first
+    more = message_of(post(servers, number, "more"))
+    assert more and segments(more) <= 3 and more != first
+
+
+@pytest.mark.rasa
+def test_red_flag_by_sms(servers):
+    uk = message_of(post(servers, new_number(), "my husband cant breathe properly"))
+    assert uk.startswith("EMERGENCY: Call 999") and "999" in uk[:160]
+    us = message_of(post(servers, new_number("+1"), "my wife is having a seizure"))
+    assert us.startswith("EMERGENCY: Call 911")
+
+
+@pytest.mark.rasa
+def test_help_stop_start(servers):
+    number = new_number()
+    help_text = message_of(post(servers, number, "HELP"))
+    assert "999" in help_text and "0808 800 40 40" in help_text and "not medical advice" in help_text
+    assert message_of(post(servers, number, "STOP")) == ""
+    assert message_of(post(servers, number, "what is crs")) == ""  # nothing is sent until START
+    assert "again" in message_of(post(servers, number, "START"))
+    assert "Cytokine release syndrome" in message_of(post(servers, number, "what is crs"))
+
+
+@pytest.mark.rasa
+def test_numbered_choice(servers):
+    number = new_number()
+    menu = message_of(post(servers, number, "blorp wibble zang"))
+    assert re.search(r"Reply 1 for [^,]+, 2 for", menu), menu
+    answer = message_of(post(servers, number, "2"))
+    assert "Symptoms" in menu and "symptom" in answer.lower()
+
+
+@pytest.mark.rasa
+def test_unsigned_and_forged_requests_are_refused(servers):
+    number = new_number()
+    assert post(servers, number, "what is crs", sign=False).status_code == 403
+    assert post(servers, number, "what is crs", forge=True).status_code == 403
+    tracker = requests.get(
+        f"{servers.rasa_url}/conversations/{conversation_id(number, SMS_ENV['SMS_ID_SECRET'])}/tracker", timeout=30
+    ).json()
+    assert not [e for e in tracker.get("events", []) if e.get("event") == "user"]  # nothing touched
+
+
+@pytest.mark.rasa
+@pytest.mark.parametrize(
+    "body, extra",
+    [
+        (None, {}),
+        ("", {}),
+        ("", {"NumMedia": "1", "MediaUrl0": "https://example.invalid/x.jpg"}),
+        ("a" * 2000, {}),
+        ("🙂🙂🙂", {}),
+        ("呼吸困难，怎么办", {}),
+        ("<Message>hi</Message>", {}),
+    ],
+)
+def test_bad_input_gets_a_sensible_reply(servers, body, extra):
+    reply = message_of(post(servers, new_number(), body, **extra))
+    assert reply and segments(reply) <= 3
+
+
+@pytest.mark.rasa
+def test_phone_numbers_are_never_stored_or_logged(servers):
+    number = new_number()
+    message_of(post(servers, number, "my dad is confused"))
+    message_of(post(servers, number, "what is crs"))
+    digits = number.lstrip("+")
+    stored = (servers.workdir / "trackers.db").read_bytes() + (servers.workdir / "sms.db").read_bytes()
+    logged = servers.rasa_log.read_text(errors="replace")
+    for needle in (number, digits, digits[-9:]):
+        assert needle.encode() not in stored
+        assert needle not in logged
