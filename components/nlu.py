@@ -31,15 +31,8 @@ def _entity(name: str, value: str, start: int, end: int, extractor: str) -> Dict
     }
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class RedFlagDetector(GraphComponent, EntityExtractorMixin):
-    """Runs the red-flag triage on every message (design.md rule 4).
-
-    Adds the triage result to the parse data (``triage``), a ``check_answer`` entity for short
-    yes/no replies, and, when a symptom is present now, sets the intent to ``triage_emergency``
-    or ``triage_urgent`` whatever the classifier guessed (its guess is kept as
-    ``original_intent``, so the rest of the turn can still answer the question).
-    """
+class _RuleComponent(GraphComponent, EntityExtractorMixin):
+    """A component with nothing to train: rules and content are data, loaded when it is created."""
 
     @classmethod
     def create(
@@ -48,8 +41,19 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> RedFlagDetector:
+    ) -> GraphComponent:
         return cls(config)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class RedFlagDetector(_RuleComponent):
+    """Runs the red-flag triage on every message (design.md rule 4).
+
+    Adds the triage result to the parse data (``triage``), a ``check_answer`` entity for short
+    yes/no replies, and, when a symptom is present now, sets the intent to ``triage_emergency``
+    or ``triage_urgent`` whatever the classifier guessed (its guess is kept as
+    ``original_intent``, so the rest of the turn can still answer the question).
+    """
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self.component_config = config
@@ -100,22 +104,12 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class TreatmentExtractor(GraphComponent, EntityExtractorMixin):
+class TreatmentExtractor(_RuleComponent):
     """Recognises the treatments and drugs named in the sources (brand names and typos too).
 
     Adds a ``treatment`` entity whose value is the treatment id; a drug the sources do not name
     is left to the classifier's own ``treatment`` entity (value: the words as typed).
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TreatmentExtractor:
-        return cls(config)
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self.component_config = config

@@ -55,6 +55,19 @@ def wait_until(predicate, seconds: float, what: str, process: subprocess.Popen, 
     raise RuntimeError(f"{what} not ready after {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+def spawn(args: List[str], env: Dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start `rasa ARGS` in its own process group, its output appended to log_path."""
+    with open(log_path, "a") as log:
+        return subprocess.Popen(
+            [str(VENV_BIN / "rasa"), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 class Servers:
     """The action server and the Rasa server, as `make run` starts them."""
 
@@ -70,15 +83,8 @@ class Servers:
         self.action_log = workdir / "actions.log"
 
     def start_actions(self) -> None:
-        log = open(self.action_log, "a")
-        self.action = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-            cwd=ROOT,
-            env=ENV,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        args = ["run", "actions", "--actions", "actions", "--port", str(self.action_port)]
+        self.action = spawn(args, ENV, self.action_log)
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
             90,
@@ -100,30 +106,22 @@ class Servers:
             .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook")
             .replace("db: trackers.db", f"db: {self.workdir / 'trackers.db'}")
         )
-        log = open(self.rasa_log, "a")
         env = {**ENV, **SMS_ENV, "SMS_STATE_DB": str(self.workdir / "sms.db")}
-        self.rasa = subprocess.Popen(
-            [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "-m",
-                str(MODEL),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "credentials.yml"),
-                "-i",
-                "127.0.0.1",
-                "--port",
-                str(self.rasa_port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        args = [
+            "run",
+            "--enable-api",
+            "-m",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "-i",
+            "127.0.0.1",
+            "--port",
+            str(self.rasa_port),
+        ]
+        self.rasa = spawn(args, env, self.rasa_log)
         wait_until(
             lambda: requests.get(f"{self.rasa_url}/status", timeout=2).ok,
             240,

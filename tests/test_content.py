@@ -34,22 +34,7 @@ def test_every_topic_is_answered_with_verbatim_intact_quotes(library, topic, loc
         assert f"“{quote['text']}”" in reply.text
 
 
-@pytest.mark.parametrize(
-    "topic",
-    [
-        "about_crs",
-        "symptoms",
-        "causes",
-        "risk_factors",
-        "grading",
-        "when_to_get_help",
-        "prevention",
-        "treatment",
-        "diagnosis",
-        "outlook",
-        "recurrence",
-    ],
-)
+@pytest.mark.parametrize("topic", TOPIC_IDS)
 def test_topics_quote_both_sources_where_both_address_them(library, topic):
     sources = {q["source_id"] for q in topic_reply(library, topic, library.locale("uk")).payload["quotes"]}
     assert sources == {"000_024f6867875466ce", "001_974c226bab6cec1b"}
