@@ -178,6 +178,8 @@ def fold(text: str) -> Tuple[str, List[int]]:
                 continue
             index += 1
             continue
+        if char in "-‐" and 0 < index < len(text) - 1 and text[index - 1].isalpha() and text[index + 1].isalpha():
+            char = " "  # "car-t", "flu-like", "light-headed": the words, not a hyphen token
         for piece in char.lower():
             if len(chars) >= 2 and piece.isalpha() and chars[-1] == piece and chars[-2] == piece:
                 continue
@@ -327,6 +329,7 @@ class TriageEngine:
         )
         self.typo_targets = sorted(w for w in self.known_words if len(w) >= 8 and w.isalpha())
         self._canonical_cache: Dict[str, str] = {}
+        self.spellings: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("spellings") or {}).items()}
         self._answers = {
             kind: {self._fold_answer(text) for text in texts}
             for kind, texts in (rules.get("answers") or {}).items()
@@ -398,8 +401,10 @@ class TriageEngine:
         cached = self._canonical_cache.get(word)
         if cached is not None:
             return cached
-        result = word
-        if len(word) >= 8 and word not in self.known_words and word.isalpha():
+        result = self.spellings.get(word, word)
+        if result == word and word not in self.known_words and word.endswith("in") and word + "g" in self.known_words:
+            result = word + "g"  # "seein", "breathin", "passin"
+        elif len(word) >= 8 and word not in self.known_words and word.isalpha():
             limit = 2 if len(word) >= 10 else 1
             for target in self.typo_targets:
                 if abs(len(target) - len(word)) <= limit and _within_one_edit(word, target, limit):
@@ -559,7 +564,10 @@ class TriageEngine:
         # is in the past and nothing in it says it goes on ("she is breathless, same as last time").
         if self._cues_in("historical_cues", doc, *sentence):
             statement = self._bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
-            if self._cues_in("past_markers", doc, *statement) and not self._cues_in("ongoing_markers", doc, *statement):
+            past = self._cues_in("past_markers", doc, *statement) or any(
+                token.norm_.endswith("ed") and len(token.norm_) > 4 for token in doc[statement[0] : statement[1]]
+            )
+            if past and not self._cues_in("ongoing_markers", doc, *statement):
                 return "historical"
         # A hypothesis or an information question reaching the mention ("what if I get a
         # seizure?", "is confusion a symptom of CRS?", "would a rash be a sign of CRS?").
@@ -595,7 +603,7 @@ class TriageEngine:
         r"|(?<![\d/.])(?P<value2>\d{2,3})\s*(?:bpm|beats? (?:a|per) min))"
     )
     _SATS = re.compile(
-        r"(?:(?:sats?|saturations?|o2|spo2|oxygen(?: levels?| sats?| saturation)?)\b[^0-9\n.?!;]{0,25}?(?<![\d/.])(?P<value>\d{2,3})\s*%?"
+        r"(?:(?:sats?|saturations?|o2|spo2|oxygen(?: levels?| sats?| saturation)?)\b[^0-9\n.?!;]{0,40}?(?<![\d/.])(?P<value>\d{2,3})\s*%?"
         r"|(?<![\d/.])(?P<value2>\d{2,3})\s*%\s*(?:oxygen|o2|sats?|saturation))"
     )
     _RR = re.compile(

@@ -209,10 +209,12 @@ def test_command_line_without_text_explains_itself():
     assert completed.returncode == 2 and "usage" in completed.stderr
 
 
-ADVERSARIAL = yaml.safe_load((Path(__file__).parent / "triage" / "adversarial.yml").read_text())
+ADVERSARIAL_SUITES = ["adversarial.yml", "adversarial2.yml"]
 
 
-def test_adversarial_suite_has_no_under_triage(engine):
+@pytest.mark.parametrize("suite", ADVERSARIAL_SUITES)
+def test_adversarial_suite_has_no_under_triage(engine, suite):
+    ADVERSARIAL = yaml.safe_load((Path(__file__).parent / "triage" / suite).read_text())
     under, limitations, over = [], [], []
     for case in ADVERSARIAL:
         result = engine.assess(case["text"])
@@ -221,7 +223,7 @@ def test_adversarial_suite_has_no_under_triage(engine):
         elif rank(result.level) > rank(case["level"]):
             over.append(case["text"])
     print(
-        f"\nadversarial suite: {len(ADVERSARIAL)} messages; under-triage {len(under)}; "
+        f"\n{suite}: {len(ADVERSARIAL)} messages; under-triage {len(under)}; "
         f"known limitations {len(limitations)}; over-triage {len(over)}"
     )
     assert not under, under
