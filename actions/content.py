@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
@@ -18,6 +18,7 @@ import yaml
 
 from actions.settings import Settings, load_settings
 from actions.sources import ALL_LOCALES, BULLET, ContentError, Source, Unit, load_sources
+from actions.spelling import within_edits
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,15 @@ class Treatment:
     names: Tuple[str, ...]  # as written in the sources (searched there)
     aliases: Tuple[str, ...]  # other spellings people use (only matched in messages)
     units: Tuple[Unit, ...] = field(default=(), repr=False)  # every unit naming it
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        """Names and aliases in a message (built once per treatment)."""
+        return _names_pattern(self.names + self.aliases)
+
+    @cached_property
+    def single_words(self) -> Tuple[str, ...]:
+        return tuple(fold(n) for n in self.names + self.aliases if " " not in fold(n))
 
 
 REQUIRED_PASSAGE_SETS = ("danger_signs", "urgent_reasons", "unknown_treatment", "check_clear")
@@ -166,6 +176,7 @@ class Library:
         self.phrases = phrases
         self.settings = settings
         self.passage_sets = passage_sets
+        self._sources_by_id = {source.id: source for source in sources.values()}
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -344,7 +355,7 @@ class Library:
         return _dedupe(segments)
 
     def sources_by_id(self) -> Dict[str, Source]:
-        return {source.id: source for source in self.sources.values()}
+        return self._sources_by_id
 
     def find_treatments(self, text: str) -> List[Tuple[Treatment, str]]:
         """Treatments named in a message (exact names, aliases and near misspellings)."""
@@ -404,42 +415,24 @@ def format_date(day: date) -> str:
 _WORD = re.compile(r"[a-z0-9]+(?:[ \-][a-z0-9]+)*")
 
 
-def _damerau_within(a: str, b: str, limit: int) -> bool:
-    """True when the optimal-string-alignment distance of a and b is at most `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous2: List[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return False
-        previous2, previous = previous, current
-    return previous[-1] <= limit
-
-
 def _typo_limit(name: str) -> int:
     return 2 if len(name) >= 10 else 1 if len(name) >= 6 else 0
 
 
 def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Treatment, str]]:
     folded = fold(text)
+    words = re.findall(r"[a-z0-9]+", folded)
     found: List[Tuple[Treatment, str]] = []
     for treatment in treatments:
-        pattern = _names_pattern(treatment.names + treatment.aliases)
-        match = pattern.search(folded)
+        match = treatment.pattern.search(folded)
         if match:
             found.append((treatment, match.group(0)))
             continue
         # one-word names: tolerate a typo or two in longer names ("ritiximab", "revlamid")
-        single_words = [fold(n) for n in treatment.names + treatment.aliases if " " not in fold(n)]
-        for word in re.findall(r"[a-z0-9]+", folded):
-            if any(_typo_limit(name) and _damerau_within(word, name, _typo_limit(name)) for name in single_words):
+        for word in words:
+            if any(
+                _typo_limit(name) and within_edits(word, name, _typo_limit(name)) for name in treatment.single_words
+            ):
                 found.append((treatment, word))
                 break
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Sequence
 
+from actions.content import TOPIC_IDS
 from actions.triage import LEVELS, Triage
 
 FORM = "emergency_check_form"
@@ -28,19 +29,8 @@ DISMISS_INTENTS = {"dismiss_alert", "deny"}
 CHECK_RESULT = "utter_check_result"
 SERVICE_PROBLEM = "utter_service_problem"
 
-TOPIC_INTENTS = {
-    "ask_about_crs": "about_crs",
-    "ask_symptoms": "symptoms",
-    "ask_causes": "causes",
-    "ask_risk_factors": "risk_factors",
-    "ask_grading": "grading",
-    "ask_when_to_get_help": "when_to_get_help",
-    "ask_prevention": "prevention",
-    "ask_treatment": "treatment",
-    "ask_diagnosis": "diagnosis",
-    "ask_outlook": "outlook",
-    "ask_recurrence": "recurrence",
-}
+# Topic questions are the intents ask_<topic id> (design.md topic ids).
+TOPIC_INTENTS = {f"ask_{topic}": topic for topic in TOPIC_IDS}
 ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug"}
 CHECK_INTENTS = {"ask_is_emergency", "report_symptom"}
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}

@@ -28,6 +28,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from actions.settings import ROOT
+from actions.spelling import within_edits
 
 RULES_PATH = ROOT / "data" / "triage" / "red_flags.yml"
 LEVELS = ("none", "urgent", "emergency")  # in order of severity
@@ -252,25 +253,6 @@ def _phrase_words(phrases: Iterable[str]) -> set:
 # -- typo tolerance ---------------------------------------------------------------------------
 
 
-def _within_one_edit(a: str, b: str, limit: int) -> bool:
-    """Optimal-string-alignment distance of a and b is at most `limit` (1 or 2)."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous2: List[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return False
-        previous2, previous = previous, current
-    return previous[-1] <= limit
-
-
 # -- the engine -----------------------------------------------------------------------------------
 
 
@@ -407,7 +389,7 @@ class TriageEngine:
         elif len(word) >= 8 and word not in self.known_words and word.isalpha():
             limit = 2 if len(word) >= 10 else 1
             for target in self.typo_targets:
-                if abs(len(target) - len(word)) <= limit and _within_one_edit(word, target, limit):
+                if abs(len(target) - len(word)) <= limit and within_edits(word, target, limit):
                     result = target
                     break
         if len(self._canonical_cache) < 20000:
