@@ -52,8 +52,8 @@ shell: $(VENV)/.installed
 	@$(PY) scripts/chat.py
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check actions components tests scripts
-	$(VENV)/bin/ruff format --check actions components tests scripts
+	$(VENV)/bin/ruff check crs actions components tests scripts
+	$(VENV)/bin/ruff format --check crs actions components tests scripts
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not rasa" -q
@@ -65,7 +65,7 @@ bench: $(VENV)/.installed
 	$(PY) scripts/bench.py
 
 content-report: $(VENV)/.installed
-	@$(PY) -m actions.content_report
+	@$(PY) -m crs.content.report
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

@@ -1,13 +1,5 @@
-"""The assistant's Python code: a Rasa-free core (sources, content, replies, triage) and thin
-Rasa SDK adapters (``actions.actions``, ``actions.forms``).
+"""Rasa SDK custom actions: thin adapters that ask the Rasa-free core (``crs``) for the answer.
 
-The core uses spaCy only for its tokenizer and rule matcher. spaCy's thinc probes for TensorFlow
-on import, which costs about 3 s and 500 MB; outside a Rasa process (the action server, the
-triage command, unit tests) nothing here needs TensorFlow, so the probe is answered "absent".
-Inside a Rasa process (rasa already imported) TensorFlow is left alone.
+The action server loads this package (``rasa run actions --actions actions``); nothing else
+belongs here.
 """
-
-import sys
-
-if "rasa" not in sys.modules and "tensorflow" not in sys.modules:
-    sys.modules["tensorflow"] = None  # type: ignore[assignment]

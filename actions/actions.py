@@ -13,9 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import Library, default_library
-from actions.dialogue import TOPIC_INTENTS
-from actions.replies import Reply, topic_reply, treatment_reply, unknown_treatment_reply
+from crs.content import Library, default_library
+from crs.dialogue import TOPIC_INTENTS
+from crs.replies import Reply, topic_reply, treatment_reply, unknown_treatment_reply
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.content import default_library
-from actions.replies import NO_TRIAGE, payload, triage_reply
 from components.triage_policy import triage_of
+from crs.content import default_library
+from crs.replies import NO_TRIAGE, payload, triage_reply
 
 logger = logging.getLogger(__name__)
 

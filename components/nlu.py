@@ -12,9 +12,9 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.content import default_library
-from actions.dialogue import TRIAGE_INTENTS
-from actions.triage import default_engine
+from crs.content import default_library
+from crs.dialogue import TRIAGE_INTENTS
+from crs.triage import default_engine
 
 TRIAGE = "triage"
 ORIGINAL_INTENT = "original_intent"

@@ -25,9 +25,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from actions.content import default_library
-from actions.settings import ROOT
-from actions.sms import MORE_HINT, SmsState, Turn, choice_payload, compose, conversation_id, fit, locale_for
+from crs.content import default_library
+from crs.settings import ROOT
+from crs.sms_text import MORE_HINT, SmsState, Turn, choice_payload, compose, conversation_id, fit, locale_for
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The TriagePolicy: the triage flows of design.md, enforced in the Rasa server.
 
-A thin adapter: it turns the tracker into a ``TurnView`` and asks ``actions.dialogue.plan``.
+A thin adapter: it turns the tracker into a ``TurnView`` and asks ``crs.dialogue.plan``.
 Its predictions have the highest priority and count as "no user" predictions, so they win over
 the RulePolicy even while the yes/no check (a form) is active. It reads the triage from the
 parse data of the NLU component, and runs the same engine on the text where a message carries
@@ -24,8 +24,8 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Bot
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.dialogue import TurnView, check_groups, plan, red_flag_ids
-from actions.triage import Finding, Triage, default_engine
+from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
+from crs.triage import Finding, Triage, default_engine
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """make bench: speed of the Rasa-free core on this machine (no timing assertions in tests).
 
 Reports the red-flag engine's median and 95th-percentile time per message over the triage
-suite (tests/triage/cases.yml) plus long messages, and how long the content takes to load.
+suite (tests/crs/triage/sets/cases.yml) plus long messages, and how long the content takes to load.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.content import Library  # noqa: E402
-from actions.triage import TriageEngine  # noqa: E402
+from crs.content import Library  # noqa: E402
+from crs.triage import TriageEngine  # noqa: E402
 
 
 def main() -> int:
@@ -28,7 +28,9 @@ def main() -> int:
     Library.load()
     load_content = time.perf_counter() - started
 
-    messages = [case["text"] for case in yaml.safe_load((ROOT / "tests" / "triage" / "cases.yml").read_text())]
+    messages = [
+        case["text"] for case in yaml.safe_load((ROOT / "tests" / "crs" / "triage" / "sets" / "cases.yml").read_text())
+    ]
     messages += [" ".join(messages[:20])] * 5  # a few long carer messages
     for text in messages:  # warm the caches as a running server would be
         engine.assess(text)

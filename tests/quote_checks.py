@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from typing import Dict
 
-from actions.content import Library
-from actions.sources import _DANGLING_END, _EMPTY_SUCH_AS, _LEADING_PUNCT, _ORPHAN_DETERMINER, normalise_for_comparison
+from crs.content import Library
+from crs.content.sources import (
+    _DANGLING_END,
+    _EMPTY_SUCH_AS,
+    _LEADING_PUNCT,
+    _ORPHAN_DETERMINER,
+    normalise_for_comparison,
+)
 
 
 def assert_quote_is_verbatim_and_intact(library: Library, quote: Dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import (
+from crs.dialogue import (
     ANSWER,
     CHECK_RESULT,
     CHECK_STOPPED,
@@ -20,7 +20,7 @@ from actions.dialogue import (
     plan,
     red_flag_ids,
 )
-from actions.triage import default_engine
+from crs.triage import default_engine
 
 ENGINE = default_engine()
 GROUPS = check_groups(ENGINE.rules)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from actions.content import Library
-from actions.settings import ROOT, load_settings
-from actions.sources import ContentError, load_source, normalise_for_comparison
+from crs.content import Library
+from crs.content.sources import ContentError, load_source, normalise_for_comparison
+from crs.settings import ROOT, load_settings
 
 SHARED = ROOT.parent / "shared" / "sources"
 

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import LIBRARY, ActionAnswerTopic
-from actions.triage import default_engine
+from crs.triage import default_engine
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
 
 

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from actions.content import TOPIC_IDS, Library
-from actions.replies import topic_reply, treatment_reply, unknown_treatment_reply
-from actions.settings import load_settings
+from crs.content import TOPIC_IDS, Library
+from crs.replies import topic_reply, treatment_reply, unknown_treatment_reply
+from crs.settings import load_settings
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
 
 TODAY = date(2026, 11, 22)

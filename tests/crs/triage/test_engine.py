@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.triage import LEVELS, TriageEngine, default_engine, fold
+from crs.triage import LEVELS, TriageEngine, default_engine, fold
 
-CASES = yaml.safe_load((Path(__file__).parent / "triage" / "cases.yml").read_text())
+CASES = yaml.safe_load((Path(__file__).parent / "sets" / "cases.yml").read_text())
 RESULTS: dict = {}
 
 
@@ -136,7 +136,7 @@ def test_findings_carry_the_words_and_the_source_passage(engine):
 
 
 def test_every_finding_comes_from_a_source_passage(engine):
-    from actions.content import default_library
+    from crs.content import default_library
 
     library = default_library()
     for spec in engine.rules["findings"]:
@@ -187,11 +187,11 @@ def test_fold_keeps_a_map_to_the_original():
 
 def test_command_line_prints_the_triage_json():
     completed = subprocess.run(
-        [sys.executable, "-m", "actions.triage", "my dad is confused and has no fever"],
+        [sys.executable, "-m", "crs.triage", "my dad is confused and has no fever"],
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[3],
     )
     data = json.loads(completed.stdout)
     assert data["level"] == "emergency"
@@ -201,10 +201,10 @@ def test_command_line_prints_the_triage_json():
 
 def test_command_line_without_text_explains_itself():
     completed = subprocess.run(
-        [sys.executable, "-m", "actions.triage"],
+        [sys.executable, "-m", "crs.triage"],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[3],
     )
     assert completed.returncode == 2 and "usage" in completed.stderr
 
@@ -214,7 +214,7 @@ ADVERSARIAL_SUITES = ["adversarial.yml", "adversarial2.yml"]
 
 @pytest.mark.parametrize("suite", ADVERSARIAL_SUITES)
 def test_adversarial_suite_has_no_under_triage(engine, suite):
-    ADVERSARIAL = yaml.safe_load((Path(__file__).parent / "triage" / suite).read_text())
+    ADVERSARIAL = yaml.safe_load((Path(__file__).parent / "sets" / suite).read_text())
     under, limitations, over = [], [], []
     for case in ADVERSARIAL:
         result = engine.assess(case["text"])

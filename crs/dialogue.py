@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Sequence
 
-from actions.content import TOPIC_IDS
-from actions.triage import LEVELS, Triage
+from crs.content import TOPIC_IDS
+from crs.triage import LEVELS, Triage
 
 FORM = "emergency_check_form"
 CHECK_PREFIX = "check_"

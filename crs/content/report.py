@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import List
 
-from actions.content import Library, Quote, format_date
+from crs.content import Library, Quote, format_date
 
 
 def report(library: Library) -> str:

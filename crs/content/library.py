@@ -7,122 +7,19 @@ content. Everything here selects and groups *verbatim* source text; nothing writ
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
-from actions.settings import Settings, load_settings
-from actions.sources import ALL_LOCALES, BULLET, ContentError, Source, Unit, load_sources
-from actions.spelling import within_edits
+from crs.content.model import REQUIRED_PASSAGE_SETS, TOPIC_IDS, Locale, Quote, Segment, Topic, format_date
+from crs.content.sources import ALL_LOCALES, ContentError, Source, Unit, load_sources
+from crs.content.treatments import Treatment, find_treatments, fold, names_pattern
+from crs.settings import Settings, load_settings
 
-
-@dataclass(frozen=True)
-class Quote:
-    """A run of contiguous, intact units from one source, quoted as one block."""
-
-    source: Source
-    units: Tuple[Unit, ...]
-
-    @property
-    def text(self) -> str:
-        parts: List[str] = []
-        previous: Unit | None = None
-        for unit in self.units:
-            piece = f"{BULLET} {unit.text}" if unit.kind == "item" else unit.text
-            if previous is None:
-                parts.append(piece)
-            elif previous.block == unit.block:
-                parts.append(" " + piece)
-            else:
-                parts.append("\n" + piece)
-            previous = unit
-        return "".join(parts)
-
-    def payload(self, today: date) -> dict:
-        return {
-            "source_id": self.source.id,
-            "passage_id": self.units[0].id,
-            "passage_ids": [unit.id for unit in self.units],
-            "text": self.text,
-            "title": self.source.title,
-            "short_title": self.source.short_title,
-            "last_reviewed": self.source.last_reviewed.isoformat(),
-            "next_review": self.source.next_review.isoformat(),
-            "next_review_stated": self.source.next_review_stated,
-            "review_overdue": self.source.is_overdue(today),
-            "locale": self.source.locale,
-        }
-
-
-# A reply is a sequence of quotes and short connecting phrases in our own words.
-Segment = Union[Quote, str]
-
-
-@dataclass(frozen=True)
-class Locale:
-    id: str
-    name: str
-    emergency_number: str
-    emergency_place: str
-    emergency_instruction: str
-    advice_line: str
-    urgent_instruction: str
-    helpline: str
-    emergency_list_intro: str
-    markers: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    label: str
-    ranges: Tuple[Tuple[Source, Tuple[Unit, ...]], ...]
-
-
-@dataclass(frozen=True)
-class Treatment:
-    id: str
-    label: str
-    names: Tuple[str, ...]  # as written in the sources (searched there)
-    aliases: Tuple[str, ...]  # other spellings people use (only matched in messages)
-    units: Tuple[Unit, ...] = field(default=(), repr=False)  # every unit naming it
-
-    @cached_property
-    def pattern(self) -> re.Pattern:
-        """Names and aliases in a message (built once per treatment)."""
-        return _names_pattern(self.names + self.aliases)
-
-    @cached_property
-    def single_words(self) -> Tuple[str, ...]:
-        return tuple(fold(n) for n in self.names + self.aliases if " " not in fold(n))
-
-
-REQUIRED_PASSAGE_SETS = ("danger_signs", "urgent_reasons", "unknown_treatment", "check_clear")
-
-TOPIC_IDS = (
-    "about_crs",
-    "symptoms",
-    "causes",
-    "risk_factors",
-    "grading",
-    "when_to_get_help",
-    "prevention",
-    "treatment",
-    "diagnosis",
-    "outlook",
-    "recurrence",
-)
-
-
-def fold(text: str) -> str:
-    """Lower case, typographic apostrophes and hyphens folded: for matching names, not quoting."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    return re.sub(r"[\s\-‐–]+", " ", text)
+__all__ = ["Library", "default_library", "format_date", "Locale", "Quote", "Segment", "Topic", "TOPIC_IDS"]
 
 
 def _read_yaml(path: Path) -> dict:
@@ -143,11 +40,6 @@ def _resolve_range(source: Source, spec: dict, where: str) -> Tuple[Unit, ...]:
     if last < first:
         raise ContentError(f"{where}: range ends before it starts")
     return source.units[first : last + 1]
-
-
-def _names_pattern(names: Iterable[str]) -> re.Pattern:
-    alternatives = sorted((re.escape(fold(name)) for name in names), key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])")
 
 
 class Library:
@@ -257,7 +149,7 @@ class Library:
         treatments = []
         for spec in data.get("treatments") or []:
             names = tuple(spec["names"])
-            pattern = _names_pattern(names)
+            pattern = names_pattern(names)
             units = tuple(
                 unit
                 for source in sources.values()
@@ -404,38 +296,6 @@ def _dedupe(segments: List[Segment]) -> List[Segment]:
         seen.add(key)
         result.append(segment)
     return result
-
-
-def format_date(day: date) -> str:
-    return f"{day.day} {day.strftime('%b %Y')}"
-
-
-# -- treatment names in messages -------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9]+(?:[ \-][a-z0-9]+)*")
-
-
-def _typo_limit(name: str) -> int:
-    return 2 if len(name) >= 10 else 1 if len(name) >= 6 else 0
-
-
-def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Treatment, str]]:
-    folded = fold(text)
-    words = re.findall(r"[a-z0-9]+", folded)
-    found: List[Tuple[Treatment, str]] = []
-    for treatment in treatments:
-        match = treatment.pattern.search(folded)
-        if match:
-            found.append((treatment, match.group(0)))
-            continue
-        # one-word names: tolerate a typo or two in longer names ("ritiximab", "revlamid")
-        for word in words:
-            if any(
-                _typo_limit(name) and within_edits(word, name, _typo_limit(name)) for name in treatment.single_words
-            ):
-                found.append((treatment, word))
-                break
-    return found
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Rasa's own checks: data validation and the conversation tests (tests/test_*.yml)."""
+"""Rasa's own checks: data validation and the conversation tests (tests/rasa/test_*.yml)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_training_data_validates_without_warnings():
 
 def test_conversation_tests_pass(tmp_path):
     model = ensure_model()
-    stories = sorted(str(p) for p in (ROOT / "tests").glob("test_*.yml"))
+    stories = sorted(str(p) for p in (ROOT / "tests" / "rasa").glob("test_*.yml"))
     assert stories
     result = rasa(
         "test",

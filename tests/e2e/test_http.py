@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from actions.content import TOPIC_IDS, default_library
+from crs.content import TOPIC_IDS, default_library
 from tests.conftest import payloads, texts
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
 

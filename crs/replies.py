@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
-from actions.content import Library, Locale, Quote, Segment, Treatment, format_date
+from crs.content import Library, Locale, Quote, Segment, Treatment, format_date
 
 NO_TRIAGE: Dict[str, Any] = {"level": "none", "findings": []}
 

@@ -1,4 +1,4 @@
-"""NLU evaluation on held-out phrasings (tests/nlu/topic_phrasings.yml), written apart from the
+"""NLU evaluation on held-out phrasings (tests/e2e/nlu/topic_phrasings.yml), written apart from the
 training data: topic accuracy is printed, and the test fails below 90%."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-HELD_OUT = list(examples(ROOT / "tests" / "nlu" / "topic_phrasings.yml"))
+HELD_OUT = list(examples(ROOT / "tests" / "e2e" / "nlu" / "topic_phrasings.yml"))
 
 
 def test_held_out_phrasings_are_not_training_data():

@@ -1,0 +1,66 @@
+"""Treatments and drugs named in messages: exact names, brand names, aliases and near misspellings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, List, Sequence, Tuple
+
+from crs.content.sources import Unit
+from crs.spelling import within_edits
+
+
+@dataclass(frozen=True)
+class Treatment:
+    id: str
+    label: str
+    names: Tuple[str, ...]  # as written in the sources (searched there)
+    aliases: Tuple[str, ...]  # other spellings people use (only matched in messages)
+    units: Tuple[Unit, ...] = field(default=(), repr=False)  # every unit naming it
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        """Names and aliases in a message (built once per treatment)."""
+        return names_pattern(self.names + self.aliases)
+
+    @cached_property
+    def single_words(self) -> Tuple[str, ...]:
+        return tuple(fold(n) for n in self.names + self.aliases if " " not in fold(n))
+
+
+def fold(text: str) -> str:
+    """Lower case, typographic apostrophes and hyphens folded: for matching names, not quoting."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    return re.sub(r"[\s\-‐–]+", " ", text)
+
+
+def names_pattern(names: Iterable[str]) -> re.Pattern:
+    alternatives = sorted((re.escape(fold(name)) for name in names), key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])")
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:[ \-][a-z0-9]+)*")
+
+
+def _typo_limit(name: str) -> int:
+    return 2 if len(name) >= 10 else 1 if len(name) >= 6 else 0
+
+
+def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Treatment, str]]:
+    folded = fold(text)
+    words = re.findall(r"[a-z0-9]+", folded)
+    found: List[Tuple[Treatment, str]] = []
+    for treatment in treatments:
+        match = treatment.pattern.search(folded)
+        if match:
+            found.append((treatment, match.group(0)))
+            continue
+        # one-word names: tolerate a typo or two in longer names ("ritiximab", "revlamid")
+        for word in words:
+            if any(
+                _typo_limit(name) and within_edits(word, name, _typo_limit(name)) for name in treatment.single_words
+            ):
+                found.append((treatment, word))
+                break
+    return found

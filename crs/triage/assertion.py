@@ -1,0 +1,224 @@
+"""How a mention is asserted (safety rule 6): present, negated, hypothetical or historical.
+
+A negation governs what follows it in its clause; a hypothesis or an information question
+reaches the mention unless a new statement starts; remote past makes a past-tense clause history.
+Uncertainty counts as present: when in doubt, escalate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence, Tuple
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from crs.triage.phrases import matcher_patterns
+
+# (start token, end token, level) of every symptom phrase matched in the message
+Spans = Sequence[Tuple[int, int, str]]
+
+# Tokens that end a sentence: no cue reaches across them.
+_SENTENCE_BREAKS = {".", "!", "?", ";", "\n", "…", "(", ")"}  # a parenthesis is a statement of its own
+# Tokens that end a clause for negation and hypotheses (commas included: "no fever, cant breathe"
+# must not read as a negated breathing problem).
+_CLAUSE_PUNCT = _SENTENCE_BREAKS | {",", ":", "-", "–", "—", "(", ")", "/"}
+# A new subject between a negation and a symptom means the negation belongs to something else
+# ("no he cant breathe", "not me, my husband is confused").
+# Words that always end a statement for hypotheses and history.
+_STRONG_BREAKS = {"but", "however", "although", "though", "whereas"}
+# A denial between a mention and an all-clear word makes it a report: "his breathing isnt right".
+_DENIALS = {"isnt", "not", "doesnt", "dont", "aint", "wasnt", "arent", "never", "hasnt", "no"}
+# Words allowed between a mention and its all-clear word ("breathing is totally fine").
+_ALL_CLEAR_GLUE = {
+    "look",
+    "looks",
+    "seem",
+    "seems",
+    "sound",
+    "sounds",
+    "feel",
+    "feels",
+    "is",
+    "s",
+    "was",
+    "has",
+    "been",
+    "are",
+    "all",
+    "totally",
+    "completely",
+    "perfectly",
+    "fine",
+    "now",
+    "ok",
+    "okay",
+    "quite",
+    "pretty",
+    "back",
+    "to",
+}
+_SUBJECTS = {
+    "i",
+    "im",
+    "ive",
+    "id",
+    "he",
+    "hes",
+    "she",
+    "shes",
+    "they",
+    "theyre",
+    "we",
+    "were",
+    "you",
+    "youre",
+    "my",
+    "his",
+    "her",
+    "their",
+    "our",
+    "your",
+    "it",
+    "its",
+    "there",
+    "theres",
+    "mum",
+    "mom",
+    "dad",
+    "husband",
+    "wife",
+    "son",
+    "daughter",
+    "partner",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "friend",
+    "patient",
+}
+
+CUE_LISTS = (
+    "negation_cues",
+    "all_clear_cues",
+    "uncertainty_cues",
+    "hypothetical_cues",
+    "hypothetical_after_cues",
+    "present_markers",
+    "historical_cues",
+    "hypothetical_idioms",
+    "negation_idioms",
+    "past_markers",
+    "ongoing_markers",
+)
+
+
+class AssertionReader:
+    """Reads the assertion of a mention from the cue lists of the rules file."""
+
+    def __init__(self, vocab: Any, assertion: Dict[str, Any]) -> None:
+        self.negation_window = int(assertion.get("negation_window", 5))
+        self.clause_words = set(assertion.get("clause_breaks", []))
+        self.list_joiners = set(assertion.get("list_joiners", ["or", "nor", "any", "and/or"]))
+        self.cues: Dict[str, Matcher] = {}
+        for name in CUE_LISTS:
+            matcher = Matcher(vocab)
+            for phrase in assertion.get(name, []):
+                matcher.add(name, matcher_patterns(phrase))
+            self.cues[name] = matcher
+
+    def bounds(self, doc: Doc, start: int, end: int, breaks: set, words: set) -> Tuple[int, int]:
+        """The stretch around tokens [start, end) up to a breaking token on each side."""
+        left = start
+        while left > 0 and doc[left - 1].text not in breaks and doc[left - 1].norm_ not in words:
+            left -= 1
+        right = end
+        while right < len(doc) and doc[right].text not in breaks and doc[right].norm_ not in words:
+            right += 1
+        return left, right
+
+    def cues_in(self, name: str, doc: Doc, left: int, right: int) -> List[Tuple[int, int]]:
+        found = [(s, e) for _, s, e in self.cues[name](doc) if s >= left and e <= right]
+        idioms_name = {"hypothetical_cues": "hypothetical_idioms", "negation_cues": "negation_idioms"}.get(name)
+        if idioms_name and found:
+            idioms = [(s, e) for _, s, e in self.cues[idioms_name](doc)]
+            found = [(s, e) for s, e in found if not any(i_s <= s and e <= i_e for i_s, i_e in idioms)]
+        return found
+
+    def uncertain(self, doc: Doc, start: int, end: int) -> bool:
+        """An uncertainty cue before the mention in its comma-bounded clause."""
+        left, _ = self.bounds(doc, start, end, _CLAUSE_PUNCT, set())
+        return any(s < start for s, _ in self.cues_in("uncertainty_cues", doc, left, end))
+
+    def _negated(self, doc: Doc, start: int, end: int, level: str, spans: Spans) -> bool:
+        """A negation governs this mention: it comes shortly before it in its clause, and either
+        this is the first symptom after it or the symptoms between are joined by "or"
+        ("no fever or cough"). Commas join only milder symptoms: "no fever, cant breathe" keeps
+        the red flag present."""
+        left, _ = self.bounds(doc, start, end, _CLAUSE_PUNCT | {","}, self.clause_words)
+        left_comma, _ = self.bounds(doc, start, end, _SENTENCE_BREAKS, self.clause_words)
+        scope_left = left if level == "emergency" else left_comma
+        for _cue_start, cue_end in sorted(self.cues_in("negation_cues", doc, scope_left, start), reverse=True):
+            if cue_end > start:
+                continue
+            chain = [(s, e) for s, e, _ in spans if cue_end <= s and e <= start]
+            # symptoms between the cue and this one, overlapping ones taken as one
+            previous_end = cue_end
+            first = True
+            ok = True
+            for s, e in chain + [(start, end)]:
+                if s < previous_end:
+                    continue
+                between = doc[previous_end:s]
+                if first:
+                    ok = len(between) < self.negation_window and not any(t.norm_ in _SUBJECTS for t in between)
+                    first = False
+                else:
+                    joiners = self.list_joiners | ({","} if level != "emergency" else set())
+                    ok = ok and all(t.norm_ in joiners or t.text in joiners for t in between)
+                previous_end = e
+                if not ok:
+                    break
+            if ok:
+                return True
+        return False
+
+    def _hypothesis_reaches(self, doc: Doc, cue_end: int, start: int) -> bool:
+        """Nothing between a hypothesis cue and the mention starts a new statement."""
+        for index in range(cue_end, start):
+            token = doc[index]
+            if token.text in _SENTENCE_BREAKS or token.norm_ in _STRONG_BREAKS:
+                return False
+            if token.text == "," and index + 1 < len(doc) and doc[index + 1].norm_ in _SUBJECTS:
+                return False
+        return True
+
+    def read(self, doc: Doc, start: int, end: int, level: str, spans: Spans = ()) -> str:
+        sentence = self.bounds(doc, start, end, _SENTENCE_BREAKS, _STRONG_BREAKS)
+        clause = self.bounds(doc, start, end, _CLAUSE_PUNCT, set())
+
+        # Uncertainty counts as present: when in doubt, escalate.
+        if self.uncertain(doc, start, end):
+            return "present"
+        if self._negated(doc, start, end, level, spans):
+            return "negated"
+        # "right now", "this morning" in the mention's own clause: a report, whatever else is said.
+        if self.cues_in("present_markers", doc, *self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)):
+            return "present"
+        # Remote past anywhere in the sentence ("I had a fit as a child"), when the mention's clause
+        # is in the past and nothing in it says it goes on ("she is breathless, same as last time").
+        if self.cues_in("historical_cues", doc, *sentence):
+            statement = self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
+            past = self.cues_in("past_markers", doc, *statement) or any(
+                token.norm_.endswith("ed") and len(token.norm_) > 4 for token in doc[statement[0] : statement[1]]
+            )
+            if past and not self.cues_in("ongoing_markers", doc, *statement):
+                return "historical"
+        # A hypothesis or an information question reaching the mention ("what if I get a
+        # seizure?", "is confusion a symptom of CRS?", "would a rash be a sign of CRS?").
+        for cue_start, cue_end in self.cues_in("hypothetical_cues", doc, *sentence):
+            if cue_start <= start and (cue_end >= start or self._hypothesis_reaches(doc, cue_end, start)):
+                return "hypothetical"
+        if self.cues_in("hypothetical_after_cues", doc, end, clause[1]):
+            return "hypothetical"
+        return "present"

@@ -1,0 +1,184 @@
+"""Red-flag triage: one message in, a triage level and its findings out (design.md).
+
+Plain Python on spaCy's blank English tokenizer and rule matcher; no Rasa import, no trained
+model. The rules are data (``data/triage/red_flags.yml``). Everything the assistant decides about
+danger goes through ``TriageEngine.assess``:
+
+    .venv/bin/python -m crs.triage "my husband cant breathe properly"
+
+Safety stance: a missed emergency is the worst failure. Where the reading of a message is in
+doubt (uncertain wording, a negation that may not govern the symptom), the mention counts as
+present.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import spacy
+import yaml
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from crs.settings import ROOT
+from crs.triage.answers import AnswerReader
+from crs.triage.assertion import AssertionReader, Spans
+from crs.triage.findings import LEVELS, Finding, Triage, resolve
+from crs.triage.folding import Speller, fold
+from crs.triage.phrases import matcher_patterns, phrase_words
+from crs.triage.readings import number_findings
+
+RULES_PATH = ROOT / "data" / "triage" / "red_flags.yml"
+
+# A denial between a mention and an all-clear word makes it a report: "his breathing isnt right".
+_DENIALS = {"isnt", "not", "doesnt", "dont", "aint", "wasnt", "arent", "never", "hasnt", "no"}
+# Words allowed between a mention and its all-clear word ("breathing is totally fine").
+_ALL_CLEAR_GLUE = {
+    *("look", "looks", "seem", "seems", "sound", "sounds", "feel", "feels", "is", "s", "was", "has"),
+    *("been", "are", "all", "totally", "completely", "perfectly", "fine", "now", "ok", "okay"),
+    *("quite", "pretty", "back", "to"),
+}
+
+
+class TriageEngine:
+    """Finds red flags and CRS symptoms in a message and reads how each is asserted."""
+
+    def __init__(self, rules: Dict[str, Any]) -> None:
+        self.rules = rules
+        self.nlp = spacy.blank("en")
+        # No tokenizer exceptions: they split the folded "cant" into "ca nt" and "wont" into "wo nt".
+        self.nlp.tokenizer.rules = {}
+        vocab = self.nlp.vocab
+        self.findings = {spec["id"]: spec for spec in rules["findings"]}
+        self.numbers = rules.get("numbers") or {}
+
+        self.symptoms = Matcher(vocab)
+        self.vetoes = Matcher(vocab)
+        self.mentions = Matcher(vocab)
+        for spec in rules["findings"]:
+            if spec["level"] not in LEVELS[1:]:
+                raise ValueError(f"finding {spec['id']}: unknown level {spec['level']!r}")
+            for phrase in spec["phrases"]:
+                self.symptoms.add(spec["id"], matcher_patterns(phrase))
+            for phrase in spec.get("not_when") or []:
+                self.vetoes.add(spec["id"], matcher_patterns(phrase))
+            for phrase in spec.get("mentions") or []:
+                self.mentions.add(spec["id"], matcher_patterns(phrase))
+
+        self.assertions = AssertionReader(vocab, rules["assertion"])
+        self.speller = Speller(
+            phrase_words(p for spec in rules["findings"] for p in spec["phrases"])
+            | phrase_words(
+                p for spec in rules["findings"] for p in (spec.get("mentions") or []) + (spec.get("not_when") or [])
+            ),
+            {str(k): str(v) for k, v in (rules.get("spellings") or {}).items()},
+        )
+        self.answers = AnswerReader(rules.get("answers") or {})
+
+    @classmethod
+    def load(cls, path: Path = RULES_PATH) -> TriageEngine:
+        return cls(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+    # -- public ------------------------------------------------------------------------------
+
+    def assess(self, text: str) -> Triage:
+        """Triage one message: every finding with its assertion, and the level of what is present."""
+        if not text or not text.strip():
+            return Triage("none", ())
+        folded, origin = fold(text[:5000])
+        doc = self._doc(folded)
+        findings, spans = self._phrase_findings(doc, text, origin)
+
+        def finding_at(finding_id: str, start: int, end: int, value: float) -> Finding:
+            return self._finding(finding_id, doc, start, end, text, origin, spans, value=value)
+
+        findings += number_findings(doc, folded, self.numbers, finding_at)
+        findings = resolve(findings)
+        level = "none"
+        for finding in findings:
+            if finding.assertion == "present" and LEVELS.index(finding.level) > LEVELS.index(level):
+                level = finding.level
+        return Triage(level, tuple(findings))
+
+    def answer(self, text: str) -> str | None:
+        """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""
+        return self.answers.answer(text)
+
+    def is_stop(self, text: str) -> bool:
+        """A request to stop the yes/no check ("STOP", "cancel")."""
+        return self.answers.is_stop(text)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _doc(self, folded: str) -> Doc:
+        doc = self.nlp.make_doc(folded)
+        for token in doc:
+            token.norm_ = self.speller.canonical(token.lower_)
+        return doc
+
+    def _phrase_findings(self, doc: Doc, text: str, origin: List[int]) -> Tuple[List[Finding], Spans]:
+        vetoed: Dict[str, List[Tuple[int, int]]] = {}
+        for match_id, start, end in self.vetoes(doc):
+            vetoed.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
+        matches = []
+        for match_id, start, end in self.symptoms(doc):
+            finding_id = self.nlp.vocab.strings[match_id]
+            if not any(start < v_end and v_start < end for v_start, v_end in vetoed.get(finding_id, [])):
+                matches.append((finding_id, start, end))
+        spans = sorted({(start, end, self.findings[fid]["level"]) for fid, start, end in matches})
+        findings = [self._finding(fid, doc, start, end, text, origin, spans) for fid, start, end in matches]
+        # "breathing is fine", "temp normal": a mention followed by an all-clear word
+        all_clear = [(s, e) for _, s, e in self.assertions.cues["all_clear_cues"](doc)]
+        for match_id, start, end in self.mentions(doc):
+            finding_id = self.nlp.vocab.strings[match_id]
+            for clear_start, clear_end in all_clear:
+                gap = doc[end:clear_start]
+                denied = any(t.norm_ in _DENIALS for t in gap)  # "breathing isnt normal"
+                if 0 <= clear_start - end <= 3 and all(t.norm_ in _ALL_CLEAR_GLUE or t.norm_ in _DENIALS for t in gap):
+                    # "not sure he is breathing normally" is a doubt, not an all-clear
+                    uncertain = self.assertions.uncertain(doc, start, clear_end)
+                    assertion = "present" if uncertain or denied else "negated"
+                    findings.append(
+                        self._finding(finding_id, doc, start, clear_end, text, origin, spans, assertion=assertion)
+                    )
+                    break
+        return findings, spans
+
+    def _finding(
+        self,
+        finding_id: str,
+        doc: Doc,
+        start: int,
+        end: int,
+        text: str,
+        origin: List[int],
+        spans: Spans,
+        value: float | None = None,
+        assertion: str | None = None,
+    ) -> Finding:
+        spec = self.findings[finding_id]
+        char_start = origin[doc[start].idx]
+        char_end = origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1
+        return Finding(
+            id=finding_id,
+            level=spec["level"],
+            label=spec.get("label", finding_id),
+            text=text[char_start:char_end],
+            assertion=assertion or self.assertions.read(doc, start, end, spec["level"], spans),
+            start=char_start,
+            end=char_end,
+            passage_id=spec["passage"],
+            value=value,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> TriageEngine:
+    """The engine for this process (rules loaded once)."""
+    return TriageEngine.load()
+
+
+def assess(text: str) -> Triage:
+    return default_engine().assess(text)
