@@ -4,16 +4,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := RASA_TELEMETRY_ENABLED=false $(VENV)/bin/rasa
 MODEL := models/crs.tar.gz
+# the learned red-flag detector (issue 9): trained from its corpus, read with the rules' spellings
+DETECTOR := models/red_flag_detector.joblib
+DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml) data/nlu/conversation.yml data/nlu/topics.yml data/nlu/treatments.yml crs/triage/learned.py
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser train run shell test lint unit bench content-report clean
+.PHONY: help install browser detector train run shell test lint unit bench content-report clean
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test            run every test (lint, unit, Rasa validation, conversations, HTTP end to end, NLU)"
 	@echo "make shell           talk to the running assistant in this terminal"
-	@echo "make bench           measure the red-flag engine"
+	@echo "make bench           measure the red-flag engine (rules and learned detector)"
+	@echo "make detector        train the learned red-flag detector when its corpus changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
@@ -39,13 +43,18 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed
 
-$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
+$(DETECTOR): $(DETECTOR_INPUTS) | $(VENV)/.installed
+	$(PY) -m crs.triage.train
+
+detector: $(DETECTOR)
+
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed $(DETECTOR)
 	$(RASA) train --domain domain --config config.yml --data data/nlu data/rules --fixed-model-name crs --out models
 	@touch $@
 
 train: $(MODEL)
 
-run: $(MODEL)
+run: $(MODEL) $(DETECTOR)
 	@scripts/run.sh
 
 shell: $(VENV)/.installed
@@ -55,13 +64,13 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check crs actions components tests scripts
 	$(VENV)/bin/ruff format --check crs actions components tests scripts
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(DETECTOR)
 	$(VENV)/bin/pytest -m "not rasa" -q
 
-test: $(MODEL) lint browser
+test: $(MODEL) $(DETECTOR) lint browser
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(DETECTOR)
 	$(PY) scripts/bench.py
 
 content-report: $(VENV)/.installed

@@ -13,7 +13,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from crs.content import default_library
-from crs.dialogue import TRIAGE_INTENTS
+from crs.dialogue import CHECK_INTENTS, TRIAGE_INTENTS
 from crs.triage import default_engine
 
 TRIAGE = "triage"
@@ -85,6 +85,11 @@ class RedFlagDetector(_RuleComponent):
             message.set(INTENT, {"name": triage_intent, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != triage_intent]
             message.set(INTENT_RANKING_KEY, [{"name": triage_intent, "confidence": 1.0}] + ranking, add_to_output=True)
+        elif triage.concern and (message.get(INTENT) or {}).get("name") not in CHECK_INTENTS:
+            # someone's state described without a sign the detectors can name ("he's not
+            # himself"): the yes/no check, severest question first (issue 9), not an answer
+            message.set(ORIGINAL_INTENT, (message.get(INTENT) or {}).get("name"), add_to_output=True)
+            message.set(INTENT, {"name": "report_symptom", "confidence": 1.0}, add_to_output=True)
         else:
             intent = (message.get(INTENT) or {}).get("name")
             if intent in TRIAGE_INTENTS.values():

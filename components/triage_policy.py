@@ -45,7 +45,8 @@ def limit_action_server_wait() -> float:
 def triage_of(event: UserUttered) -> Triage:
     data = (event.parse_data or {}).get("triage")
     if data is not None:
-        return Triage(data["level"], tuple(Finding(**finding) for finding in data["findings"]))
+        findings = tuple(Finding(**finding) for finding in data["findings"])
+        return Triage(data["level"], findings, data.get("concern"))
     return default_engine().assess(event.text or "")
 
 

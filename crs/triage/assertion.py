@@ -98,6 +98,10 @@ _SUBJECTS = {
     "patient",
 }
 
+# A story about someone else stays a report when it is told in the present ("my friend ... just
+# messaged me saying she cant breathe").
+_PRESENT_TENSE = {"cant", "cannot", "wont", "isnt", "doesnt", "is", "are", "has", "keeps", "saying", "says", "now"}
+
 CUE_LISTS = (
     "negation_cues",
     "all_clear_cues",
@@ -110,6 +114,9 @@ CUE_LISTS = (
     "negation_idioms",
     "past_markers",
     "ongoing_markers",
+    "others_cues",
+    "reported_after_question",
+    "resolved_cues",
 )
 
 
@@ -137,11 +144,18 @@ class AssertionReader:
             right += 1
         return left, right
 
+    def matches(self, name: str, doc: Doc) -> List[Tuple[int, int]]:
+        """Every match of a cue list in the message, found once per message."""
+        cache = doc.user_data.setdefault("cue_matches", {})
+        if name not in cache:
+            cache[name] = [(s, e) for _, s, e in self.cues[name](doc)]
+        return cache[name]
+
     def cues_in(self, name: str, doc: Doc, left: int, right: int) -> List[Tuple[int, int]]:
-        found = [(s, e) for _, s, e in self.cues[name](doc) if s >= left and e <= right]
+        found = [(s, e) for s, e in self.matches(name, doc) if s >= left and e <= right]
         idioms_name = {"hypothetical_cues": "hypothetical_idioms", "negation_cues": "negation_idioms"}.get(name)
         if idioms_name and found:
-            idioms = [(s, e) for _, s, e in self.cues[idioms_name](doc)]
+            idioms = self.matches(idioms_name, doc)
             found = [(s, e) for s, e in found if not any(i_s <= s and e <= i_e for i_s, i_e in idioms)]
         return found
 
@@ -207,18 +221,37 @@ class AssertionReader:
             return "present"
         # Remote past anywhere in the sentence ("I had a fit as a child"), when the mention's clause
         # is in the past and nothing in it says it goes on ("she is breathless, same as last time").
-        if self.cues_in("historical_cues", doc, *sentence):
+        # Over and done with: a mention in the past followed by "went away", "now he is good".
+        statement = self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
+        if any(cue_start >= end for cue_start, _ in self.cues_in("resolved_cues", doc, end, sentence[1])) and (
+            self.cues_in("past_markers", doc, *statement) or self.cues_in("historical_cues", doc, *sentence)
+        ):
+            return "historical"
+        # Someone else's story, told in the past, counts the same way.
+        others = [cue for cue in self.cues_in("others_cues", doc, *sentence) if cue[0] < start]
+        if self.cues_in("historical_cues", doc, *sentence) or others:
             statement = self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
             past = self.cues_in("past_markers", doc, *statement) or any(
                 token.norm_.endswith("ed") and len(token.norm_) > 4 for token in doc[statement[0] : statement[1]]
             )
-            if past and not self.cues_in("ongoing_markers", doc, *statement):
+            reported_now = bool(others) and any(t.norm_ in _PRESENT_TENSE for t in doc[statement[0] : statement[1]])
+            if past and not reported_now and not self.cues_in("ongoing_markers", doc, *statement):
                 return "historical"
         # A hypothesis or an information question reaching the mention ("what if I get a
         # seizure?", "is confusion a symptom of CRS?", "would a rash be a sign of CRS?").
-        for cue_start, cue_end in self.cues_in("hypothetical_cues", doc, *sentence):
-            if cue_start <= start and (cue_end >= start or self._hypothesis_reaches(doc, cue_end, start)):
-                return "hypothetical"
-        if self.cues_in("hypothetical_after_cues", doc, end, clause[1]):
+        hypothetical = any(
+            cue_start <= start and (cue_end >= start or self._hypothesis_reaches(doc, cue_end, start))
+            for cue_start, cue_end in self.cues_in("hypothetical_cues", doc, *sentence)
+        ) or bool(self.cues_in("hypothetical_after_cues", doc, end, clause[1]))
+        if hypothetical and not self._answered_at_once(doc, sentence[1]):
             return "hypothetical"
         return "present"
+
+    def _answered_at_once(self, doc: Doc, sentence_end: int) -> bool:
+        """A short sentence right after the question says it is happening ("is it crs if shes
+        breathing fast? she is right now", "is a headache a sign? ive had one all day")."""
+        start = sentence_end + 1 if sentence_end < len(doc) else sentence_end
+        end = start
+        while end < len(doc) and doc[end].text not in _SENTENCE_BREAKS and end - start < 10:
+            end += 1
+        return bool(start < end and self.cues_in("reported_after_question", doc, start, end))

@@ -13,6 +13,7 @@ present.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -27,10 +28,13 @@ from crs.triage.answers import AnswerReader
 from crs.triage.assertion import AssertionReader, Spans
 from crs.triage.findings import LEVELS, Finding, Triage, resolve
 from crs.triage.folding import Speller, fold
+from crs.triage.learned import LearnedDetector, corpus_digest, load_corpus
+from crs.triage.learned_reading import learned_concern, learned_findings
 from crs.triage.phrases import matcher_patterns, phrase_words
 from crs.triage.readings import number_findings
 
 RULES_PATH = ROOT / "data" / "triage" / "red_flags.yml"
+logger = logging.getLogger(__name__)
 
 # A denial between a mention and an all-clear word makes it a report: "his breathing isnt right".
 _DENIALS = {"isnt", "not", "doesnt", "dont", "aint", "wasnt", "arent", "never", "hasnt", "no"}
@@ -45,8 +49,9 @@ _ALL_CLEAR_GLUE = {
 class TriageEngine:
     """Finds red flags and CRS symptoms in a message and reads how each is asserted."""
 
-    def __init__(self, rules: Dict[str, Any]) -> None:
+    def __init__(self, rules: Dict[str, Any], learned: LearnedDetector | None = None) -> None:
         self.rules = rules
+        self.learned = learned
         self.nlp = spacy.blank("en")
         # No tokenizer exceptions: they split the folded "cant" into "ca nt" and "wont" into "wo nt".
         self.nlp.tokenizer.rules = {}
@@ -67,6 +72,12 @@ class TriageEngine:
             for phrase in spec.get("mentions") or []:
                 self.mentions.add(spec["id"], matcher_patterns(phrase))
 
+        self.state_changes = Matcher(vocab)
+        for phrase in rules.get("state_changes") or []:
+            self.state_changes.add("state_change", matcher_patterns(phrase))
+        self.idioms = Matcher(vocab)
+        for phrase in rules.get("idioms") or []:
+            self.idioms.add("idiom", matcher_patterns(phrase))
         self.assertions = AssertionReader(vocab, rules["assertion"])
         self.speller = Speller(
             phrase_words(p for spec in rules["findings"] for p in spec["phrases"])
@@ -78,8 +89,30 @@ class TriageEngine:
         self.answers = AnswerReader(rules.get("answers") or {})
 
     @classmethod
-    def load(cls, path: Path = RULES_PATH) -> TriageEngine:
-        return cls(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    def load(cls, path: Path = RULES_PATH, learned: bool = True) -> TriageEngine:
+        """The rules from `path`, with the learned detector (trained now if none matches the corpus)."""
+        engine = cls(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+        if learned:
+            digest = corpus_digest()
+            engine.learned = LearnedDetector.load(digest=digest)
+            if engine.learned is None:
+                logger.info("training the learned red-flag detector (no saved one matches the corpus)")
+                engine.learned = engine.train_detector(digest)
+                try:
+                    engine.learned.save()
+                except OSError:
+                    logger.warning("the learned red-flag detector could not be saved; it will be trained again")
+        return engine
+
+    def train_detector(self, digest: str = "") -> LearnedDetector:
+        """Train the learned detector on the corpus, read the way this engine reads messages."""
+        examples = load_corpus()
+        texts = [" ".join(self._words(self._doc(fold(text)[0]))) for text, _ in examples]
+        red_flags = [fid for fid, spec in self.findings.items() if spec["level"] == "emergency"]
+        unknown = {label for _, labels in examples for label in labels} - set(self.findings)
+        if unknown:
+            raise ValueError(f"corpus labels not in the rules: {sorted(unknown)}")
+        return LearnedDetector.train(texts, [labels for _, labels in examples], red_flags, digest)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -92,15 +125,34 @@ class TriageEngine:
         findings, spans = self._phrase_findings(doc, text, origin)
 
         def finding_at(finding_id: str, start: int, end: int, value: float) -> Finding:
-            return self._finding(finding_id, doc, start, end, text, origin, spans, value=value)
+            return self.finding(finding_id, doc, start, end, text, origin, spans, value=value)
 
         findings += number_findings(doc, folded, self.numbers, finding_at)
+        if self.learned is not None:
+            findings += learned_findings(self, doc, text, origin, spans, findings)
         findings = resolve(findings)
         level = "none"
         for finding in findings:
             if finding.assertion == "present" and LEVELS.index(finding.level) > LEVELS.index(level):
                 level = finding.level
-        return Triage(level, tuple(findings))
+        readings = any(finding.value is not None for finding in findings)
+        concern = self._concern(doc, text, origin, spans, readings) if level == "none" else None
+        return Triage(level, tuple(findings), concern)
+
+    def _concern(self, doc: Doc, text: str, origin: List[int], spans: Spans, readings: bool) -> str | None:
+        """The words of a report of someone's current state that names no sign, if any: a
+        `state_changes` phrase of the rules read as present, or a sentence the classifier finds
+        close to a red flag without naming one."""
+        for _, start, end in self.state_changes(doc):
+            if self.assertions.read(doc, start, end, "emergency", spans) == "present":
+                return text[origin[doc[start].idx] : origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1]
+        if self.learned is not None and not readings:
+            # (readings on the safe side, "sats 97 pulse 88", are no cause for concern)
+            near = learned_concern(self, doc, spans)
+            if near is not None:
+                start, end = near
+                return text[origin[doc[start].idx] : origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1]
+        return None
 
     def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""
@@ -118,19 +170,40 @@ class TriageEngine:
             token.norm_ = self.speller.canonical(token.lower_)
         return doc
 
+    @staticmethod
+    def _words(doc: Doc) -> List[str]:
+        return [token.norm_ for token in doc if not token.is_space]
+
+    def is_red_flag(self, finding_id: str) -> bool:
+        return self.findings.get(finding_id, {}).get("level") == "emergency"
+
+    def idiom_spans(self, doc: Doc) -> List[Tuple[int, int]]:
+        """Figures of speech that use a sign's words ("took my breath away"): never a finding."""
+        return [(start, end) for _, start, end in self.idioms(doc)]
+
+    def vetoed(self, finding_id: str, doc: Doc, start: int, end: int) -> bool:
+        """A `not_when` pattern of this finding overlaps tokens [start, end)."""
+        return any(
+            self.nlp.vocab.strings[match_id] == finding_id and v_start < end and start < v_end
+            for match_id, v_start, v_end in self.vetoes(doc)
+        )
+
     def _phrase_findings(self, doc: Doc, text: str, origin: List[int]) -> Tuple[List[Finding], Spans]:
         vetoed: Dict[str, List[Tuple[int, int]]] = {}
         for match_id, start, end in self.vetoes(doc):
             vetoed.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
+        idioms = self.idiom_spans(doc)
         matches = []
         for match_id, start, end in self.symptoms(doc):
+            if any(start < i_end and i_start < end for i_start, i_end in idioms):
+                continue
             finding_id = self.nlp.vocab.strings[match_id]
             if not any(start < v_end and v_start < end for v_start, v_end in vetoed.get(finding_id, [])):
                 matches.append((finding_id, start, end))
         spans = sorted({(start, end, self.findings[fid]["level"]) for fid, start, end in matches})
-        findings = [self._finding(fid, doc, start, end, text, origin, spans) for fid, start, end in matches]
+        findings = [self.finding(fid, doc, start, end, text, origin, spans) for fid, start, end in matches]
         # "breathing is fine", "temp normal": a mention followed by an all-clear word
-        all_clear = [(s, e) for _, s, e in self.assertions.cues["all_clear_cues"](doc)]
+        all_clear = self.assertions.matches("all_clear_cues", doc)
         for match_id, start, end in self.mentions(doc):
             finding_id = self.nlp.vocab.strings[match_id]
             for clear_start, clear_end in all_clear:
@@ -141,12 +214,12 @@ class TriageEngine:
                     uncertain = self.assertions.uncertain(doc, start, clear_end)
                     assertion = "present" if uncertain or denied else "negated"
                     findings.append(
-                        self._finding(finding_id, doc, start, clear_end, text, origin, spans, assertion=assertion)
+                        self.finding(finding_id, doc, start, clear_end, text, origin, spans, assertion=assertion)
                     )
                     break
         return findings, spans
 
-    def _finding(
+    def finding(
         self,
         finding_id: str,
         doc: Doc,
@@ -157,6 +230,8 @@ class TriageEngine:
         spans: Spans,
         value: float | None = None,
         assertion: str | None = None,
+        detector: str = "rules",
+        score: float | None = None,
     ) -> Finding:
         spec = self.findings[finding_id]
         char_start = origin[doc[start].idx]
@@ -171,6 +246,8 @@ class TriageEngine:
             end=char_end,
             passage_id=spec["passage"],
             value=value,
+            detector=detector,
+            score=score,
         )
 
 

@@ -20,11 +20,14 @@ class Finding:
     end: int
     passage_id: str
     value: float | None = None  # a reading with a unit, where one was given
+    detector: str = "rules"  # "rules" (phrases and readings) or "learned" (the classifier)
+    score: float | None = None  # the classifier's probability, for a learned finding
 
     def as_dict(self) -> Dict[str, Any]:
         data = asdict(self)
-        if self.value is None:
-            data.pop("value")
+        for optional in ("value", "score"):
+            if data[optional] is None:
+                data.pop(optional)
         return data
 
 
@@ -32,13 +35,19 @@ class Finding:
 class Triage:
     level: str
     findings: Tuple[Finding, ...]
+    # a description of someone's current state that names no sign ("he's not himself", "she's
+    # gone downhill"): the yes/no check asks about the red flags, severest first (issue 9)
+    concern: str | None = None
 
     @property
     def present(self) -> List[Finding]:
         return [finding for finding in self.findings if finding.assertion == "present"]
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"level": self.level, "findings": [finding.as_dict() for finding in self.findings]}
+        data: Dict[str, Any] = {"level": self.level, "findings": [finding.as_dict() for finding in self.findings]}
+        if self.concern:
+            data["concern"] = self.concern
+        return data
 
 
 def with_assertion(finding: Finding, assertion: str) -> Finding:

@@ -93,13 +93,26 @@ def test_lay_language_red_flags(engine, text, finding):
     assert finding in {f.id for f in result.present}
 
 
-@pytest.mark.parametrize("text", ["temp 39", "38.5C", "101F", "temperature of 38", "39 degrees", "he has a fever"])
-def test_any_fever_is_urgent(engine, text):
+@pytest.mark.parametrize(
+    "text", ["38.5C", "101F", "temperature of 38", "he has a fever", "temp 37.5", "99.5F", "38.9 degrees", "102.1 F"]
+)
+def test_a_fever_below_39_is_urgent(engine, text):
+    """Issue 9: urgent from 37.5 C (UKONS toolkit), awaiting the clinical reviewer."""
     result = engine.assess(text)
     assert result.level == "urgent" and "fever" in {f.id for f in result.present}
 
 
-@pytest.mark.parametrize("text", ["temp 37.2", "bp 120/80", "pulse 72", "sats 98%", "36.8C"])
+@pytest.mark.parametrize(
+    "text",
+    ["temp 39", "39 degrees", "temp 41", "102.2F", "she's 104.2", "thirty nine point four", "temp a hundred and three"],
+)
+def test_a_fever_from_39_is_a_high_fever(engine, text):
+    """Issue 9: a rule that can never fire on a number is unsafe; 'high fever' from 39.0 C / 102.2 F."""
+    result = engine.assess(text)
+    assert result.level == "emergency" and "high_fever" in {f.id for f in result.present}
+
+
+@pytest.mark.parametrize("text", ["temp 37.2", "bp 120/80", "pulse 72", "sats 98%", "36.8C", "temp 37.4"])
 def test_normal_readings_are_not_findings(engine, text):
     assert engine.assess(text).level == "none"
 

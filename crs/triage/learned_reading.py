@@ -1,0 +1,181 @@
+"""How the learned detector's findings join the rules' (issue 9): either one escalates.
+
+The classifier says which signs a sentence describes; the rules still decide how they are
+asserted. A learned finding is read by the same assertion rules as a phrase, on the words the
+classifier relied on (its evidence), and in addition:
+- words the rules already read for the same sign (a reading, "breathing is fine") keep the
+  rules' reading;
+- an idiom of the rules file over the evidence ("took my breath away") vetoes it;
+- a word inside the evidence that speaks against the label and is a negation ("my heart isnt
+  racing") makes it negated;
+- an information question with nobody in it ("what does low blood pressure feel like?") makes
+  it hypothetical.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, List, Tuple
+
+from spacy.tokens import Doc
+
+from crs.triage.assertion import Spans
+from crs.triage.findings import Finding, with_assertion
+from crs.triage.learned import ANY_RED_FLAG
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crs.triage.engine import TriageEngine
+
+MIN_SEGMENT_WORDS = 3
+WINDOW = 20  # tokens of a window over a long sentence (half of it overlaps the next)
+WHOLE_MESSAGE = 30  # a message this short is also read whole
+CONCERN_SHARE = 0.5  # a sentence this close to the "any red flag" threshold starts the check
+# Where the learned detector's sentences end.
+SEGMENT_BREAKS = {".", "!", "?", ";", "\n", "…"}
+STRONG_SEGMENT_BREAKS = {"but", "however", "although", "though", "whereas"}
+# Findings that the rules read from the same words as another (a temperature reading is a fever
+# or a high fever).
+RELATED = {"high_fever": ("high_fever", "fever"), "fever": ("fever", "high_fever")}
+NEGATIONS = {"no", "not", "isnt", "arent", "wasnt", "werent", "doesnt", "dont", "didnt", "never", "without", "nothing"}
+# "he is not can wake up", "she not stop shaking": a "not" before an auxiliary is broken grammar,
+# not a negation of the sign.
+STRAY_NOT_BEFORE = {
+    *("can", "could", "will", "would", "is", "are", "was", "were", "have", "has", "do", "does", "did"),
+    *("be", "able", "stop", "stopping", "stopped", "understand", "know", "making", "make"),
+}
+INFO_QUESTION_STARTS = {"what", "whats", "how", "hows", "why", "which", "wat", "wot", "wht"}
+PEOPLE = {
+    *("i", "im", "ive", "me", "my", "he", "hes", "him", "his", "she", "shes", "her", "they", "theyre", "them"),
+    *("their", "we", "our", "us", "mum", "mom", "dad", "husband", "wife", "son", "daughter", "partner"),
+    *("mother", "father", "nan", "gran", "grandad", "grandma", "baby", "child", "patient", "pt"),
+}
+
+
+def segments(doc: Doc) -> List[Tuple[int, int]]:
+    """Sentences (and statements joined by "but"), and the whole message when it is short:
+    a sign may be told across two sentences ("she was talking to someone. nobody was there")."""
+    sentences, start = [], 0
+    for index, token in enumerate(doc):
+        if token.text in SEGMENT_BREAKS or token.norm_ in STRONG_SEGMENT_BREAKS:
+            if index > start:
+                sentences.append((start, index))
+            start = index + 1
+    if start < len(doc):
+        sentences.append((start, len(doc)))
+    # a run-on sentence (voice-to-text, SMS) is read in overlapping windows: a sign is told in a
+    # few words, and a long stretch dilutes it
+    found = []
+    for start, end in sentences:
+        if end - start <= WINDOW:
+            found.append((start, end))
+            continue
+        for first in range(start, end - WINDOW // 2, WINDOW // 2):
+            found.append((first, min(first + WINDOW, end)))
+    if len(found) > 1 and len(doc) <= WHOLE_MESSAGE:
+        found.append((0, len(doc)))
+    # one or two words ("tell me", "hi there") are too little for the classifier: short reports
+    # are the rules' ("hes fitting", "cant breathe")
+    return [(s, e) for s, e in found if sum(1 for t in doc[s:e] if not t.is_punct) >= MIN_SEGMENT_WORDS]
+
+
+def segment_probabilities(engine: TriageEngine, doc: Doc, parts: List[Tuple[int, int]]) -> List[Dict[str, float]]:
+    """The classifier's probabilities for each segment, computed once per message."""
+    cached = doc.user_data.get("learned_probabilities")
+    if cached is not None and cached[0] == parts:
+        return cached[1]
+    assert engine.learned is not None
+    words = [token.norm_ for token in doc]
+    probabilities = engine.learned.probabilities([" ".join(words[s:e]) for s, e in parts])
+    doc.user_data["learned_probabilities"] = (parts, probabilities)
+    return probabilities
+
+
+QUESTION_STARTS = INFO_QUESTION_STARTS | {
+    *("is", "are", "can", "could", "does", "do", "did", "will", "would", "should", "has", "have", "was", "were"),
+}
+
+
+def is_question(doc: Doc, start: int, end: int) -> bool:
+    """A sentence that asks (a question mark after it, or a question word first)."""
+    if end < len(doc) and doc[end].text == "?":
+        return True
+    first = next((t for t in doc[start:end] if not t.is_punct), None)
+    return first is not None and first.norm_ in QUESTION_STARTS
+
+
+def is_information_question(doc: Doc, start: int, end: int) -> bool:
+    """A wh-question about a sign with nobody in it ("what does low blood pressure feel like")."""
+    tokens = [t for t in doc[start:end] if not t.is_punct]
+    if not tokens or tokens[0].norm_ not in INFO_QUESTION_STARTS:
+        return False
+    return not any(t.norm_ in PEOPLE for t in tokens)
+
+
+def learned_findings(
+    engine: TriageEngine, doc: Doc, text: str, origin: List[int], spans: Spans, found: List[Finding]
+) -> List[Finding]:
+    """What the classifier finds that the rules do not already report as present."""
+    assert engine.learned is not None
+    words = [token.norm_ for token in doc]
+    present = {finding.id for finding in found if finding.assertion == "present"}
+    idioms = engine.idiom_spans(doc)
+    results: Dict[str, Finding] = {}
+    parts = segments(doc)
+    probabilities = segment_probabilities(engine, doc, parts)
+
+    def wanted(label: str, segment: Tuple[int, int]) -> bool:
+        if label in present or label not in engine.findings:
+            return False
+        char_start = origin[doc[segment[0]].idx]
+        char_end = origin[doc[segment[1] - 1].idx + len(doc[segment[1] - 1]) - 1] + 1
+        # the rules read these words for this sign already (a reading, "breathing is fine"):
+        # their reading stands
+        return not any(f.id in RELATED.get(label, (label,)) and char_start <= f.start < char_end for f in found)
+
+    for detection in engine.learned.detect(words, parts, engine.is_red_flag, probabilities, wanted):
+        label = detection.label
+        seg_start, seg_end = detection.segment
+        if any(detection.start < i_end and i_start < detection.end for i_start, i_end in idioms):
+            continue
+        if detection.weak and is_question(doc, seg_start, seg_end):
+            continue  # a weak guess on a question ("can CRS happen with blinatumomab too?")
+        if engine.vetoed(label, doc, detection.start, detection.end):
+            continue
+        finding = engine.finding(
+            label, doc, detection.start, detection.end, text, origin, spans,
+            detector="learned", score=round(detection.probability, 3),
+        )  # fmt: skip
+        if finding.assertion == "negated" and not any(_negates(doc, i) for i in range(seg_start, detection.start)):
+            # the only "not" before it is the stray one of broken grammar ("he is not can wake up")
+            finding = with_assertion(finding, "present")
+        if finding.assertion == "present":
+            if any(_negates(doc, i) for i in detection.against):
+                finding = with_assertion(finding, "negated")
+            elif is_information_question(doc, seg_start, seg_end):
+                finding = with_assertion(finding, "hypothetical")
+        current = results.get(label)
+        if current is None or (finding.assertion == "present" and current.assertion != "present"):
+            results[label] = finding
+    return list(results.values())
+
+
+def _negates(doc: Doc, index: int) -> bool:
+    """A negation word that is not the stray "not" of broken grammar."""
+    if doc[index].norm_ not in NEGATIONS:
+        return False
+    following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+    return following not in STRAY_NOT_BEFORE
+
+
+def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, int] | None:
+    """A sentence the classifier finds close to a red flag (at least half-way to its "any red
+    flag" threshold) that is not a question, read as present by the assertion rules."""
+    assert engine.learned is not None
+    parts = segments(doc)
+    threshold = engine.learned.thresholds.get(ANY_RED_FLAG, 1.0)
+    for (start, end), probs in zip(parts, segment_probabilities(engine, doc, parts), strict=True):
+        if is_information_question(doc, start, end):
+            continue
+        if probs.get(ANY_RED_FLAG, 0.0) >= CONCERN_SHARE * threshold:
+            if engine.assertions.read(doc, start, end, "emergency", spans) == "present":
+                return start, end
+    return None
