@@ -190,6 +190,11 @@ class LearnedDetector:
         """Log-odds of every label for each text (rows) in one sparse product."""
         return self._features(texts) @ self._weights + self._bias
 
+    def known_words(self, text: str) -> int:
+        """How many words of `text` the corpus had."""
+        vocabulary = self._parts[0].vocabulary_ if self._parts and self._parts[0].analyzer == "word" else {}
+        return sum(1 for word in text.split() if word in vocabulary)
+
     def probabilities(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         if not texts:
             return []

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from crs.triage.engine import TriageEngine
 
 MIN_SEGMENT_WORDS = 3
+MIN_KNOWN_WORDS = 2  # words of the corpus a segment needs before the classifier is heard
 WINDOW = 20  # tokens of a window over a long sentence (half of it overlaps the next)
 WHOLE_MESSAGE = 30  # a message this short is also read whole
 CONCERN_SHARE = 0.5  # a sentence this close to the "any red flag" threshold starts the check
@@ -84,7 +85,12 @@ def segment_probabilities(engine: TriageEngine, doc: Doc, parts: List[Tuple[int,
         return cached[1]
     assert engine.learned is not None
     words = [token.norm_ for token in doc]
-    probabilities = engine.learned.probabilities([" ".join(words[s:e]) for s, e in parts])
+    texts = [" ".join(words[s:e]) for s, e in parts]
+    probabilities = engine.learned.probabilities(texts)
+    for i, text in enumerate(texts):
+        if engine.learned.known_words(text) < MIN_KNOWN_WORDS:
+            # words the corpus never saw ("blorp zing wibble") leave the classifier at its prior
+            probabilities[i] = {label: 0.0 for label in probabilities[i]}
     doc.user_data["learned_probabilities"] = (parts, probabilities)
     return probabilities
 
@@ -173,8 +179,8 @@ def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, 
     parts = segments(doc)
     threshold = engine.learned.thresholds.get(ANY_RED_FLAG, 1.0)
     for (start, end), probs in zip(parts, segment_probabilities(engine, doc, parts), strict=True):
-        if is_information_question(doc, start, end):
-            continue
+        if is_question(doc, start, end):
+            continue  # a question is answered; the check is for reports
         if probs.get(ANY_RED_FLAG, 0.0) >= CONCERN_SHARE * threshold:
             if engine.assertions.read(doc, start, end, "emergency", spans) == "present":
                 return start, end

@@ -180,8 +180,23 @@ def test_with_the_action_server_stopped(servers):
         emergency = servers.say(sender(), "my dad collapsed and wont wake up")
         assert next(m["text"] for m in emergency if m.get("text")).startswith("EMERGENCY: Call 999")
         assert any(p["triage"]["level"] == "emergency" for p in payloads(emergency))
-        urgent = texts(servers.say(sender(), "she has a temperature of 39"))
+        urgent = texts(servers.say(sender(), "she has a temperature of 38.5"))
         assert urgent.startswith("Contact your treatment team's 24-hour advice line now")
     finally:
         servers.start_actions()
     assert payloads(servers.say(sender(), "what is crs"))[0]["topic"] == "about_crs"
+
+
+def test_a_change_in_someone_gets_the_check_or_the_emergency_instruction(servers):
+    """Issue 9, the safety net: a state described without a sign is never answered with information."""
+    messages = servers.say(sender(), "my husband has come over all peculiar this evening")
+    text = texts(messages)
+    assert text.startswith("EMERGENCY: Call 999") or "hard to breathe" in text, text
+    assert len(payloads(messages)) == 1
+
+
+def test_a_high_fever_reading_is_an_emergency(servers):
+    """Issue 9: a high fever from 39.0 C (awaiting the clinical reviewer); 38.5 stays urgent."""
+    messages = servers.say(sender(), "her temperature is thirty nine point four")
+    assert texts(messages).startswith("EMERGENCY: Call 999")
+    assert payloads(messages)[0]["triage"]["findings"][0]["id"] == "high_fever"
