@@ -179,13 +179,16 @@ class TriageEngine:
 
     def idiom_spans(self, doc: Doc) -> List[Tuple[int, int]]:
         """Figures of speech that use a sign's words ("took my breath away"): never a finding."""
-        return [(start, end) for _, start, end in self.idioms(doc)]
+        if "idioms" not in doc.user_data:
+            doc.user_data["idioms"] = [(start, end) for _, start, end in self.idioms(doc)]
+        return doc.user_data["idioms"]
 
     def vetoed(self, finding_id: str, doc: Doc, start: int, end: int) -> bool:
         """A `not_when` pattern of this finding overlaps tokens [start, end)."""
+        if "vetoes" not in doc.user_data:
+            doc.user_data["vetoes"] = [(self.nlp.vocab.strings[m], s, e) for m, s, e in self.vetoes(doc)]
         return any(
-            self.nlp.vocab.strings[match_id] == finding_id and v_start < end and start < v_end
-            for match_id, v_start, v_end in self.vetoes(doc)
+            fid == finding_id and v_start < end and start < v_end for fid, v_start, v_end in doc.user_data["vetoes"]
         )
 
     def _phrase_findings(self, doc: Doc, text: str, origin: List[int]) -> Tuple[List[Finding], Spans]:
