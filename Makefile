@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false $(VENV)/bin/rasa
 MODEL := models/crs.tar.gz
 # the learned red-flag detector (issue 9): trained from its corpus, read with the rules' spellings
 DETECTOR := models/red_flag_detector.joblib
-DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml) data/nlu/conversation.yml data/nlu/topics.yml data/nlu/treatments.yml crs/triage/learned.py
+DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml) data/nlu/conversation.yml data/nlu/topics.yml data/nlu/treatments.yml crs/triage/learned.py crs/triage/folding.py
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 

@@ -14,7 +14,8 @@ _CONTRACTIONS = {"ll": " will", "re": " are", "ve": " have"}
 
 
 def fold(text: str) -> Tuple[str, List[int]]:
-    """Lower-case, drop apostrophes, squeeze letters repeated 3+ times; keep a map to the original.
+    """Lower-case, drop apostrophes, squeeze letters repeated 3+ times and runs of spaces; keep a
+    map to the original.
 
     "can't" becomes "cant" and "he's" "hes" (phrases are written that way), but "I'll", "we're"
     and "they've" are spelled out so that they cannot read as "ill", "were" or "theyve".
@@ -38,6 +39,14 @@ def fold(text: str) -> Tuple[str, List[int]]:
             continue
         if char in "-‐" and 0 < index < len(text) - 1 and text[index - 1].isalpha() and text[index + 1].isalpha():
             char = " "  # "car-t", "flu-like", "light-headed": the words, not a hyphen token
+        if char.isspace() and chars and chars[-1].isspace():
+            # a run of spaces is one space ("can't  breathe"), or one line break if it has one
+            if char == "\n" and chars[-1] != "\n":
+                chars[-1], origin[-1] = "\n", index
+            index += 1
+            continue
+        if char.isspace() and char != "\n":
+            char = " "  # tabs and other spaces read as a space
         for piece in char.lower():
             if len(chars) >= 2 and piece.isalpha() and chars[-1] == piece and chars[-2] == piece:
                 continue

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CORPUS_DIR = ROOT / "data" / "triage" / "corpus"
 RULES_FILE = ROOT / "data" / "triage" / "red_flags.yml"
+FOLDING_FILE = Path(__file__).with_name("folding.py")  # how messages are read before featurizing
 # The assistant's own training questions and small talk are examples of messages with no sign
 # (the symptom reports of data/nlu are not used).
 NEGATIVE_NLU_FILES = tuple(
@@ -81,10 +82,10 @@ def load_corpus(corpus_dir: Path = CORPUS_DIR) -> List[Tuple[str, Tuple[str, ...
 
 
 def corpus_digest(corpus_dir: Path = CORPUS_DIR) -> str:
-    """What the saved detector was trained from: the corpus, and the rules file (the messages are
-    read with its spellings)."""
+    """What the saved detector was trained from: the corpus, the rules file and the folding code
+    (the messages are read with its spellings and folding)."""
     digest = hashlib.sha256(f"v{VERSION}".encode())
-    for path in corpus_files(corpus_dir) + [RULES_FILE]:
+    for path in corpus_files(corpus_dir) + [RULES_FILE, FOLDING_FILE]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

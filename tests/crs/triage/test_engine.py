@@ -240,3 +240,9 @@ def test_adversarial_suite_has_no_under_triage(engine, suite):
         f"known limitations {len(limitations)}; over-triage {len(over)}"
     )
     assert not under, under
+
+
+@pytest.mark.parametrize("text", ["can't  breathe", "he cant\t\tbreathe", "no fever\n\n\nbut cant   breathe"])
+def test_runs_of_spaces_do_not_hide_a_red_flag(engine, text):
+    """Found by issue 10's property tests: two spaces inside a phrase hid it."""
+    assert engine.assess(text).level == "emergency"
