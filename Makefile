@@ -7,7 +7,7 @@ MODEL := models/crs.tar.gz
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser train run shell test lint unit bench content-report clean
+.PHONY: help install browser train run shell test lint unit bench content-report purge clean
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -15,6 +15,7 @@ help:
 	@echo "make shell           talk to the running assistant in this terminal"
 	@echo "make bench           measure the red-flag engine"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
+	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -66,6 +67,10 @@ bench: $(VENV)/.installed
 
 content-report: $(VENV)/.installed
 	@$(PY) -m crs.content.report
+
+# retention (issue 10): conversations idle for more than DAYS are deleted from the tracker store
+purge: $(VENV)/.installed
+	@$(PY) scripts/purge.py $(if $(DAYS),--days $(DAYS))
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache
