@@ -16,7 +16,7 @@ from components.intake import FULL_TRIAGE, merge_triage, triage_text
 from crs.content import default_library
 from crs.dialogue import TRIAGE_INTENTS
 from crs.languages import default_languages
-from crs.triage import Finding, Triage, default_engine
+from crs.triage import default_engine
 
 TRIAGE = "triage"
 ORIGINAL_INTENT = "original_intent"
@@ -78,7 +78,6 @@ class RedFlagDetector(_RuleComponent):
         full = metadata.get(FULL_TRIAGE) if isinstance(metadata, dict) else None
         data = merge_triage(triage_text(text), full if isinstance(full, dict) else None)
         message.set(TRIAGE, data, add_to_output=True)
-        triage = Triage(data["level"], tuple(Finding(**finding) for finding in data["findings"]))
         if not text:
             return
         entities = list(message.get(ENTITIES, []))
@@ -86,7 +85,7 @@ class RedFlagDetector(_RuleComponent):
         if answer:
             entities.append(_entity("check_answer", answer, 0, len(text), self.__class__.__name__))
         message.set(ENTITIES, entities, add_to_output=True)
-        triage_intent = TRIAGE_INTENTS.get(triage.level)
+        triage_intent = TRIAGE_INTENTS.get(data["level"])
         if triage_intent:
             # the question asked, if any: the classifier's best guess that is not itself a triage
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in TRIAGE_INTENTS.values()]

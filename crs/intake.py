@@ -69,7 +69,9 @@ def assess(engine: Any, text: str) -> Dict[str, Any]:
         findings.append({**finding, "start": start, "end": end, "text": text[start:end]})
         seen.add((finding["id"], finding["assertion"]))
     order = ["none", "urgent", "emergency"]
-    return {"level": max(result["level"], spaced["level"], key=order.index), "findings": findings}
+    merged = {**spaced, **{k: v for k, v in result.items() if v is not None}}
+    merged.update(level=max(result["level"], spaced["level"], key=order.index), findings=findings)
+    return merged
 
 
 def triage_text(text: str) -> Dict[str, Any]:
@@ -108,29 +110,40 @@ def merge_language_findings(triage: Dict[str, Any], text: str) -> Dict[str, Any]
                 "passage_id": spec["passage"],
             }
         )
-    return {
-        "level": highest(
-            triage.get("level", "none"), *(specs[m.finding_id]["level"] for m in matches if m.finding_id in specs)
-        ),
-        "findings": findings,
-    }
+    levels = (specs[m.finding_id]["level"] for m in matches if m.finding_id in specs)
+    return {**triage, "level": highest(triage.get("level", "none"), *levels), "findings": findings}
 
 
-_FINDING_KEYS = {"id", "level", "label", "text", "assertion", "start", "end", "passage_id"}
+def _finding_keys() -> Tuple[set, set]:
+    """The keys a finding must have, and may have (from the Finding dataclass, so they follow it)."""
+    from dataclasses import MISSING, fields
+
+    from crs.triage import Finding
+
+    every = {f.name for f in fields(Finding)}
+    required = {f.name for f in fields(Finding) if f.default is MISSING and f.default_factory is MISSING}
+    return required, every
 
 
 def merge_triage(own: Dict[str, Any], other: Dict[str, Any] | None) -> Dict[str, Any]:
-    """Two triage results of the same message: every finding of both, the higher level."""
+    """Two triage results of the same message: every finding of both, the higher level, and any
+    other field of either (own first)."""
     if not other:
         return own
+    required, every = _finding_keys()
     findings = list(own.get("findings") or [])
     seen = {(f["id"], f["assertion"]) for f in findings}
     for finding in other.get("findings") or []:
-        well_formed = isinstance(finding, dict) and _FINDING_KEYS <= set(finding) <= _FINDING_KEYS | {"value"}
+        well_formed = isinstance(finding, dict) and required <= set(finding) <= every
         if well_formed and (finding.get("id"), finding.get("assertion")) not in seen:
             findings.append(finding)
             seen.add((finding.get("id"), finding.get("assertion")))
-    return {"level": highest(own.get("level", "none"), other.get("level", "none")), "findings": findings}
+    merged = dict(own)
+    for key, value in other.items():
+        if merged.get(key) is None:
+            merged[key] = value
+    merged.update(level=highest(own.get("level", "none"), other.get("level", "none")), findings=findings)
+    return merged
 
 
 def highest(*levels: str) -> str:

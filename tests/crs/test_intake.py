@@ -94,3 +94,22 @@ def test_other_languages_and_their_red_flags(text, language, finding):
 @pytest.mark.parametrize("text", ["what are the symptoms of crs", "no fever but he cant breathe", "hi", "", "38.5"])
 def test_english_is_english(text):
     assert default_languages().language(text) is None
+
+
+def test_merging_triage_keeps_every_finding_the_higher_level_and_other_fields():
+    whole = intake.triage_text("what is crs? " * 300 + "he can't breathe")
+    head = intake.triage_text("what is crs? " * 10)
+    merged = intake.merge_triage({**head, "concern": None}, {**whole, "concern": "not himself"})
+    assert merged["level"] == "emergency" and [f["id"] for f in merged["findings"]] == ["breathing"]
+    assert merged["concern"] == "not himself"  # a field of a newer engine is not dropped
+    forged = intake.merge_triage(head, {"level": "none", "findings": [{"id": "x", "evil": 1}]})
+    assert forged["findings"] == head["findings"]
+
+
+def test_assess_reads_any_spacing_and_points_into_the_text_as_written():
+    from crs.triage import default_engine
+
+    text = "hi\tthere.  my husband can't \t breathe"
+    result = intake.assess(default_engine(), text)
+    assert result["level"] == "emergency"
+    assert all(text[f["start"] : f["end"]] == f["text"] for f in result["findings"])
