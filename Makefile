@@ -10,7 +10,7 @@ DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector train run shell test lint unit bench content-report clean
+.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench           measure the red-flag engine (rules and learned detector)"
 	@echo "make detector        train the learned red-flag detector when its corpus changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
+	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -75,6 +76,10 @@ bench: $(VENV)/.installed $(DETECTOR)
 
 content-report: $(VENV)/.installed
 	@$(PY) -m crs.content.report
+
+# retention (issue 10): conversations idle for more than DAYS are deleted from the tracker store
+purge: $(VENV)/.installed
+	@$(PY) scripts/purge.py $(if $(DAYS),--days $(DAYS))
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

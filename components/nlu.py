@@ -12,8 +12,10 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.intake import FULL_TRIAGE, merge_triage, triage_text
 from crs.content import default_library
 from crs.dialogue import CHECK_INTENTS, TRIAGE_INTENTS
+from crs.languages import default_languages
 from crs.triage import default_engine
 
 TRIAGE = "triage"
@@ -53,11 +55,17 @@ class RedFlagDetector(_RuleComponent):
     yes/no replies, and, when a symptom is present now, sets the intent to ``triage_emergency``
     or ``triage_urgent`` whatever the classifier guessed (its guess is kept as
     ``original_intent``, so the rest of the turn can still answer the question).
+
+    The triage covers every character it is given, whatever the first one ("/intent" syntax
+    included), the red-flag words of other languages (data/languages.yml), and the triage of the
+    whole message that a channel made when it gave the dialogue a shortened copy (metadata
+    ``crs_full_triage``, set by ``components.intake`` only): findings of both, the higher level.
     """
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self.component_config = config
         self.engine = default_engine()  # loads the rules now: a broken rule file stops the server
+        default_languages()  # and the other languages' words
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -65,18 +73,19 @@ class RedFlagDetector(_RuleComponent):
         return messages
 
     def _process(self, message: Message) -> None:
-        text: str | None = message.get(TEXT)
-        if not text or text.startswith("/"):  # button payloads carry an intent, not words
-            message.set(TRIAGE, {"level": "none", "findings": []}, add_to_output=True)
+        text: str = message.get(TEXT) or ""
+        metadata = message.get("metadata")
+        full = metadata.get(FULL_TRIAGE) if isinstance(metadata, dict) else None
+        data = merge_triage(triage_text(text), full if isinstance(full, dict) else None)
+        message.set(TRIAGE, data, add_to_output=True)
+        if not text:
             return
-        triage = self.engine.assess(text)
-        message.set(TRIAGE, triage.as_dict(), add_to_output=True)
         entities = list(message.get(ENTITIES, []))
-        answer = self.engine.answer(text)
+        answer = self.engine.answer(text) if not text.startswith("/") else None
         if answer:
             entities.append(_entity("check_answer", answer, 0, len(text), self.__class__.__name__))
         message.set(ENTITIES, entities, add_to_output=True)
-        triage_intent = TRIAGE_INTENTS.get(triage.level)
+        triage_intent = TRIAGE_INTENTS.get(data["level"])
         if triage_intent:
             # the question asked, if any: the classifier's best guess that is not itself a triage
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in TRIAGE_INTENTS.values()]
@@ -85,7 +94,7 @@ class RedFlagDetector(_RuleComponent):
             message.set(INTENT, {"name": triage_intent, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != triage_intent]
             message.set(INTENT_RANKING_KEY, [{"name": triage_intent, "confidence": 1.0}] + ranking, add_to_output=True)
-        elif triage.concern and (message.get(INTENT) or {}).get("name") not in CHECK_INTENTS:
+        elif data.get("concern") and (message.get(INTENT) or {}).get("name") not in CHECK_INTENTS:
             # someone's state described without a sign the detectors can name ("he's not
             # himself"): the yes/no check, severest question first (issue 9), not an answer
             message.set(ORIGINAL_INTENT, (message.get(INTENT) or {}).get("name"), add_to_output=True)

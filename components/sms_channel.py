@@ -11,6 +11,11 @@ a keyed hash of it. Settings come from the environment (README: SMS):
   SMS_STATE_DB  where opt-outs and pending replies are kept (default .rasa/sms.db)
 
 Without the two required settings the channel answers 503 and `make run` says SMS is off.
+
+Hardening (issue 10): a replayed request (a MessageSid already seen) is answered once; the whole
+Body is triaged (``components.intake.Intake``: limits, rate, forget me, the apology on any
+exception); a red flag from a number that opted out is logged and recorded for the helpline as an
+escalation, since Twilio blocks any reply to it.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from components.intake import Intake, texts_of
 from crs.content import default_library
+from crs.redaction import safe_id
 from crs.settings import ROOT
 from crs.sms_text import MORE_HINT, SmsState, Turn, choice_payload, compose, conversation_id, fit, locale_for
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY = 2000
+MAX_FORM_BYTES = 64 * 1024  # Twilio's Body is at most 1,600 characters
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 
@@ -60,6 +67,7 @@ class SmsChannel(InputChannel):
         self.public_url = os.environ.get("TWILIO_WEBHOOK_URL") or ""
         self.state = SmsState(os.environ.get("SMS_STATE_DB") or str(ROOT / ".rasa" / "sms.db"))
         self.library = default_library()
+        self.intake = Intake("twilio")
         if not self.enabled:
             logger.warning("SMS is off: set TWILIO_AUTH_TOKEN and SMS_ID_SECRET to turn it on.")
 
@@ -101,15 +109,21 @@ class SmsChannel(InputChannel):
         async def receive(request: Request) -> Any:
             if not self.enabled:
                 return response.text("SMS is not configured", status=503)
+            if len(request.body or b"") > MAX_FORM_BYTES:
+                return response.text("too large", status=413)
             form = self._form(request)
             if not self._signed(request, form):
                 return response.text("forbidden", status=403)
             number = form.get("From") or ""
             if not number:
                 return twiml(None)
+            message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
+            if message_sid and not self.state.first_time(message_sid):
+                logger.info("sms replay ignored message=%s", safe_id(message_sid))
+                return twiml(None)  # answered once: the first request had the reply
             conversation = conversation_id(number, self.secret)
             locale = locale_for(number, self.library.default_locale)
-            body = (form.get("Body") or "").strip()[:MAX_BODY]
+            body = (form.get("Body") or "").strip()
             keyword = body.upper().strip(" .!")
             if keyword in STOP_WORDS:
                 self.state.opt_out(conversation)
@@ -119,6 +133,16 @@ class SmsChannel(InputChannel):
                 self.state.opt_in(conversation)
                 return twiml("You will get replies again. " + self.help_text(locale))
             if self.state.opted_out(conversation):
+                triage = await self.intake.triage(body)
+                if triage["level"] != "none":  # Twilio blocks replies: the helpline must know
+                    ids = sorted({f["id"] for f in triage["findings"] if f.get("assertion") == "present"})
+                    self.state.escalate(conversation, triage["level"], ids)
+                    logger.warning(
+                        "sms escalation opted_out conversation=%s level=%s findings=%s",
+                        conversation,
+                        triage["level"],
+                        ",".join(ids),
+                    )
                 return twiml(None)  # nothing is sent until START
             if keyword == "HELP":
                 return twiml(self.help_text(locale))
@@ -136,12 +160,22 @@ class SmsChannel(InputChannel):
                     f"{what} Please type your question about CRS. In an emergency call "
                     f"{self.library.locale(locale).emergency_number}."
                 )
-            text = choice_payload(body, choices) or body
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, conversation, input_channel=self.name(), metadata={"locale": locale})
+            await self.intake.handle(
+                conversation,
+                body,
+                locale,
+                collector,
+                on_new_message,
+                on_forget=self.state.forget,
+                payload_text=choice_payload(body, choices),
             )
             turn = Turn.from_messages(collector.messages)
+            if not texts_of(collector.messages):  # never silent (design.md rule 9)
+                place = self.library.locale(locale)
+                turn = Turn.from_messages(
+                    [{"text": f"Sorry, I can't answer that right now. In an emergency call {place.emergency_number}."}]
+                )
             message, remaining = compose(turn)
             self.state.remember(conversation, remaining, turn.buttons or choices)
             return twiml(message)

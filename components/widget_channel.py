@@ -7,16 +7,26 @@ Rasa 3.6's ``socketio`` channel:
   as keyword arguments of ``emit``, which breaks on any payload that is not ``{"data": ...}``);
 - the widget script, its socket.io client and the demo page are served by the Rasa server at
   ``/webhooks/widget/`` (no third-party host at run time);
-- conversations persist by session id (the widget keeps it in the browser), and a message that
-  arrives without one is answered with a friendly error instead of being dropped.
+- the session id is issued by the server and signed (``<random>.<HMAC>`` with
+  WIDGET_SESSION_SECRET): a browser can resume its own conversation (the widget keeps the id in
+  local storage) but cannot join another one, and a message whose session id is not one the server
+  issued is answered with a friendly error; the conversation id is ``widget:<random>``;
+- a browser from an origin that is not allowed (CRS_ALLOWED_ORIGINS; the server's own origin
+  always is) cannot connect;
+- every message goes through ``components.intake.Intake`` (limits, rate, triage of the whole text,
+  forget me, the apology on any exception).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import inspect
-import json
 import logging
-import uuid
+import os
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict
 
@@ -26,11 +36,43 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncServer
 
+from components.intake import Intake
+from crs import intake
+from crs.settings import allowed_origins, origin_allowed
+
 logger = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CONTENT_TYPES = {".js": "application/javascript", ".html": "text/html", ".css": "text/css", ".png": "image/png"}
-MAX_MESSAGE_CHARS = 2000
+MAX_MESSAGE_CHARS = intake.CHANNEL_LIMITS["widget"]
+PREFIX = "widget:"
+# socket.io frames larger than this are refused (the most a message may carry, with room for JSON)
+MAX_FRAME_BYTES = 4 * intake.READ_LIMIT + 4096
+_TOKEN = re.compile(r"([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})")
+
+
+class SessionIds:
+    """Session ids issued by the server: ``<random>.<HMAC-SHA256 of it>``, base64url."""
+
+    def __init__(self, secret: str | None) -> None:
+        if not secret:
+            logger.warning("WIDGET_SESSION_SECRET is not set: widget sessions will not survive a restart.")
+        self.secret = (secret or secrets.token_hex(32)).encode()
+
+    def _sign(self, nonce: str) -> str:
+        digest = hmac.new(self.secret, nonce.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def issue(self) -> str:
+        nonce = secrets.token_urlsafe(18)
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def conversation(self, token: object) -> str | None:
+        """The conversation id of a session id the server issued, else None."""
+        match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
+        if not match or not hmac.compare_digest(match.group(2), self._sign(match.group(1))):
+            return None
+        return PREFIX + match.group(1)
 
 
 async def _enter_room(sio: AsyncServer, sid: str, room: str) -> None:
@@ -92,14 +134,17 @@ class WidgetChannel(InputChannel):
         self.bot_message_evt = bot_message_evt
         self.socketio_path = socketio_path
         self.sio: AsyncServer | None = None
+        self.sessions = SessionIds(os.environ.get("WIDGET_SESSION_SECRET"))
+        self.origins = allowed_origins()
+        self.intake = Intake("widget")
 
     def get_output_channel(self) -> OutputChannel | None:
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # cors_allowed_origins=[]: no origin check, so the widget works on any site (it uses the
-        # websocket transport, which needs no CORS headers)
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # origins are checked on connect (below), for the websocket transport too; engine.io's own
+        # CORS handling is off so that it does not answer for us
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_FRAME_BYTES)
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
 
@@ -118,38 +163,49 @@ class WidgetChannel(InputChannel):
                 mime_type=CONTENT_TYPES[path.suffix],
             )
 
+        @sio.on("connect")
+        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
+            if not origin_allowed(environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST"), self.origins):
+                logger.warning("widget connection refused: origin not allowed")
+                return False
+            return True
+
         @sio.on("session_request")
         async def session_request(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
-            session_id = str(data.get("session_id") or uuid.uuid4().hex)[:64]
-            await _enter_room(sio, sid, session_id)
-            await sio.emit("session_confirm", session_id, room=sid)
+            token = data.get("session_id")
+            conversation = self.sessions.conversation(token)
+            if conversation is None:  # none yet, or not one we issued: a new conversation
+                token = self.sessions.issue()
+                conversation = self.sessions.conversation(token)
+            await sio.save_session(sid, {"conversation": conversation})
+            await _enter_room(sio, sid, conversation)
+            await sio.emit("session_confirm", token, room=sid)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict) or not data.get("session_id"):
+            conversation = self.sessions.conversation(data.get("session_id")) if isinstance(data, dict) else None
+            if conversation is None:
                 await sio.emit(
                     self.bot_message_evt,
                     {"text": "Sorry, something went wrong with this chat. Please reload the page."},
                     room=sid,
                 )
                 return
-            session_id = str(data["session_id"])[:64]
-            await _enter_room(sio, sid, session_id)
-            text = str(data.get("message") or "")[:MAX_MESSAGE_CHARS]
-            metadata = data.get("metadata") or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            message = UserMessage(
+            session = await sio.get_session(sid)
+            if session.get("conversation") != conversation:  # a reconnect that skipped session_request
+                await sio.save_session(sid, {"conversation": conversation})
+                await _enter_room(sio, sid, conversation)
+            message = data.get("message")
+            text = message if isinstance(message, str) else ""
+            metadata = data.get("metadata")
+            locale = metadata.get("locale") if isinstance(metadata, dict) else None
+            await self.intake.handle(
+                conversation,
                 text,
+                locale if isinstance(locale, str) else None,
                 WidgetOutput(sio, self.bot_message_evt),
-                session_id,
-                input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                on_new_message,
             )
-            await on_new_message(message)
 
         return blueprint

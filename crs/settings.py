@@ -40,3 +40,26 @@ def load_settings() -> Settings:
         overdue_sources=overdue,
         default_locale=os.environ.get("CRS_DEFAULT_LOCALE") or None,
     )
+
+
+def allowed_origins() -> tuple[str, ...]:
+    """CRS_ALLOWED_ORIGINS: web origins allowed to use the widget's socket.io and REST from a
+    browser ("https://www.example.org,https://example.org"; "*" for any). The server's own origin
+    and requests without an Origin header (curl, Twilio) are always allowed."""
+    raw = os.environ.get("CRS_ALLOWED_ORIGINS") or ""
+    return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Is a request with this Origin header, to this Host, allowed?"""
+    if not origin:
+        return True
+    origin = origin.rstrip("/")
+    if "*" in allowed or origin in allowed:
+        return True
+    return bool(host) and origin.split("://", 1)[-1] == host
+
+
+def retention_days() -> float:
+    """CRS_RETENTION_DAYS: conversations idle for longer are deleted by `make purge` (default 30)."""
+    return float(os.environ.get("CRS_RETENTION_DAYS") or 30)

@@ -182,16 +182,23 @@ def choice_payload(body: str, choices: Sequence[Dict[str, str]] | None) -> str |
 
 class SmsState:
     """What the SMS channel remembers, keyed by the hashed conversation id (never the number):
-    opt-outs (STOP until START), the rest of a long reply (MORE), the last numbered choices."""
+    opt-outs (STOP until START), the rest of a long reply (MORE), the last numbered choices,
+    the MessageSids already answered (a replay is answered once), and the escalations of red flags
+    from numbers that opted out (for the helpline). The file is readable by its owner only."""
 
     def __init__(self, path: str) -> None:
         import sqlite3
-        from pathlib import Path
 
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        from crs.redaction import owner_only
+
+        owner_only(path)
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS opt_out (id TEXT PRIMARY KEY, since TEXT)")
         self._db.execute("CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, rest TEXT, choices TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS seen (sid TEXT PRIMARY KEY, at TEXT)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS escalation (n INTEGER PRIMARY KEY, id TEXT, level TEXT, findings TEXT, at TEXT)"
+        )
         self._db.commit()
 
     def opted_out(self, conversation: str) -> bool:
@@ -203,6 +210,35 @@ class SmsState:
 
     def opt_in(self, conversation: str) -> None:
         self._db.execute("DELETE FROM opt_out WHERE id = ?", (conversation,))
+        self._db.commit()
+
+    def first_time(self, message_sid: str) -> bool:
+        """Record a MessageSid; False when it was seen before (a replayed request)."""
+        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, datetime('now'))", (message_sid,))
+        self._db.commit()
+        return cursor.rowcount == 1
+
+    def escalate(self, conversation: str, level: str, finding_ids: Sequence[str]) -> None:
+        """A red flag from a number Twilio will not let us answer: for the helpline to see."""
+        self._db.execute(
+            "INSERT INTO escalation (id, level, findings, at) VALUES (?, ?, ?, datetime('now'))",
+            (conversation, level, ",".join(finding_ids)),
+        )
+        self._db.commit()
+
+    def escalations(self) -> List[Tuple[str, str, str]]:
+        return self._db.execute("SELECT id, level, findings FROM escalation ORDER BY n").fetchall()
+
+    def forget(self, conversation: str) -> None:
+        """ "Forget me": what is kept for the conversation, except an opt-out (STOP must hold)."""
+        self._db.execute("DELETE FROM pending WHERE id = ?", (conversation,))
+        self._db.commit()
+
+    def purge(self, days: float) -> None:
+        """Drop what is older than the retention limit (pending replies have no date: all go)."""
+        self._db.execute("DELETE FROM seen WHERE at < datetime('now', ?)", (f"-{days} days",))
+        self._db.execute("DELETE FROM escalation WHERE at < datetime('now', ?)", (f"-{days} days",))
+        self._db.execute("DELETE FROM pending")
         self._db.commit()
 
     def remember(self, conversation: str, rest: Sequence[str], choices: Sequence[Dict[str, str]]) -> None:

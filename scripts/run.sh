@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start the action server and the Rasa server on localhost; Ctrl-C stops both.
 # Settings (environment): RASA_PORT (5005), ACTION_PORT (5055), HOST (127.0.0.1), MODEL.
+# Rasa's HTTP API is off unless RASA_API_TOKEN is set (then on, with that token; keep HOST on
+# localhost or a private interface). The action server always listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RASA_PORT=${RASA_PORT:-5005}
@@ -21,14 +23,25 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+api=()
+if [ -n "${RASA_API_TOKEN:-}" ]; then
+  api=(--enable-api --auth-token "$RASA_API_TOKEN")
+  api_note="on, with the token in RASA_API_TOKEN (?token=...)"
+else
+  api_note="off (set RASA_API_TOKEN to turn it on, with that token)"
+fi
+if [ -z "${WIDGET_SESSION_SECRET:-}" ]; then
+  echo "WIDGET_SESSION_SECRET is not set: widget conversations will not survive a restart (README: Access)." >&2
+fi
+
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
-.venv/bin/rasa run --enable-api -m "$MODEL" --endpoints .rasa/endpoints.yml \
+.venv/bin/rasa run "${api[@]}" -m "$MODEL" --endpoints .rasa/endpoints.yml \
   --credentials credentials.yml -i "$HOST" --port "$RASA_PORT" &
 pids+=($!)
 
 for _ in $(seq 1 90); do
-  if curl -sf "http://$HOST:$RASA_PORT/status" >/dev/null 2>&1 || curl -sf "http://$HOST:$RASA_PORT/version" >/dev/null 2>&1; then
+  if curl -sf "http://$HOST:$RASA_PORT/webhooks/rest/" >/dev/null 2>&1; then
     break
   fi
   if ! kill -0 "${pids[1]}" 2>/dev/null; then echo "The Rasa server stopped; see the messages above." >&2; exit 1; fi
@@ -47,7 +60,8 @@ cat <<MSG
            -d '{"sender": "me", "message": "what is CRS?"}'
     Chat widget demo page: http://$HOST:$RASA_PORT/webhooks/widget/demo.html
     In a terminal: make shell   (in another terminal, while this one runs)
-    Action server: http://127.0.0.1:$ACTION_PORT/webhook
+    Action server: http://127.0.0.1:$ACTION_PORT/webhook (this machine only)
+    Rasa HTTP API: $api_note
     SMS (Twilio):  $sms
   Press Ctrl-C to stop both servers.
 

@@ -26,6 +26,10 @@ SMS_ENV = {
     "TWILIO_ACCOUNT_SID": "ACtest",
     "TWILIO_NUMBER": "+15005550006",
 }
+# Rasa's HTTP API is off in `make run` unless RASA_API_TOKEN is set; the test servers turn it on
+# with this token, as the helpline console would, so tests can read the tracker store through it
+API_TOKEN = "test-api-token-" + os.urandom(8).hex()
+WIDGET_ENV = {"WIDGET_SESSION_SECRET": "test-widget-secret-0123456789"}
 
 
 def free_port() -> int:
@@ -81,10 +85,11 @@ class Servers:
         self.rasa: subprocess.Popen | None = None
         self.rasa_log = workdir / "rasa.log"
         self.action_log = workdir / "actions.log"
+        self.extra_env: Dict[str, str] = {}
 
     def start_actions(self) -> None:
         args = ["run", "actions", "--actions", "actions", "--port", str(self.action_port)]
-        self.action = spawn(args, ENV, self.action_log)
+        self.action = spawn(args, {**ENV, "SANIC_HOST": "127.0.0.1"}, self.action_log)
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
             90,
@@ -106,10 +111,12 @@ class Servers:
             .replace("http://localhost:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook")
             .replace("db: trackers.db", f"db: {self.workdir / 'trackers.db'}")
         )
-        env = {**ENV, **SMS_ENV, "SMS_STATE_DB": str(self.workdir / "sms.db")}
+        env = {**ENV, **SMS_ENV, **WIDGET_ENV, "SMS_STATE_DB": str(self.workdir / "sms.db"), **self.extra_env}
         args = [
             "run",
             "--enable-api",
+            "--auth-token",
+            API_TOKEN,
             "-m",
             str(MODEL),
             "--endpoints",
@@ -123,7 +130,7 @@ class Servers:
         ]
         self.rasa = spawn(args, env, self.rasa_log)
         wait_until(
-            lambda: requests.get(f"{self.rasa_url}/status", timeout=2).ok,
+            lambda: requests.get(f"{self.rasa_url}/status", params={"token": API_TOKEN}, timeout=2).ok,
             240,
             "Rasa server",
             self.rasa,
@@ -135,6 +142,17 @@ class Servers:
         if self.rasa and self.rasa.poll() is None:
             os.killpg(self.rasa.pid, signal.SIGTERM)
             self.rasa.wait(60)
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Rasa's HTTP API, with the token."""
+        params = {**kwargs.pop("params", {}), "token": API_TOKEN}
+        return requests.request(method, f"{self.rasa_url}{path}", params=params, timeout=60, **kwargs)
+
+    def tracker(self, conversation_id: str) -> Dict:
+        """A conversation as the tracker store holds it (REST ids are `rest:<sender>`)."""
+        response = self.api("GET", f"/conversations/{conversation_id}/tracker")
+        response.raise_for_status()
+        return response.json()
 
     def say(self, sender: str, text: str, **metadata) -> List[Dict]:
         body = {"sender": sender, "message": text}

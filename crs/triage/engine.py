@@ -120,7 +120,7 @@ class TriageEngine:
         """Triage one message: every finding with its assertion, and the level of what is present."""
         if not text or not text.strip():
             return Triage("none", ())
-        folded, origin = fold(text[:5000])
+        folded, origin = fold(text)  # every character: a red flag may come at the end of a long message
         doc = self._doc(folded)
         findings, spans = self._phrase_findings(doc, text, origin)
 

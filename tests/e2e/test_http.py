@@ -128,7 +128,7 @@ def test_no_silent_cancel(servers):
     restated = texts(servers.say(conversation, "no I'm fine, ignore that"))
     assert "999" in restated and "confirm" in restated
     assert "999" in texts(servers.say(conversation, "ok"))  # acknowledged, instruction repeated once more
-    tracker = __import__("requests").get(f"{servers.rasa_url}/conversations/{conversation}/tracker", timeout=30).json()
+    tracker = servers.tracker(f"rest:{conversation}")
     assert tracker["slots"]["red_flags"]["confusion"] == "present"
     assert tracker["slots"]["triage_level"] == "emergency"
 

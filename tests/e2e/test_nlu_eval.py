@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from tests.conftest import ROOT
@@ -48,7 +47,7 @@ def test_topic_accuracy(servers, record_property):
     per_intent = Counter()
     correct = Counter()
     for intent, text in HELD_OUT:
-        parsed = requests.post(f"{servers.rasa_url}/model/parse", json={"text": text}, timeout=30).json()
+        parsed = servers.api("POST", "/model/parse", json={"text": text}).json()
         predicted = parsed.get("original_intent") or parsed["intent"]["name"]
         per_intent[intent] += 1
         if predicted == intent:

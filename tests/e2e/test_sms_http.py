@@ -91,9 +91,7 @@ def test_unsigned_and_forged_requests_are_refused(servers):
     number = new_number()
     assert post(servers, number, "what is crs", sign=False).status_code == 403
     assert post(servers, number, "what is crs", forge=True).status_code == 403
-    tracker = requests.get(
-        f"{servers.rasa_url}/conversations/{conversation_id(number, SMS_ENV['SMS_ID_SECRET'])}/tracker", timeout=30
-    ).json()
+    tracker = servers.api("GET", f"/conversations/{conversation_id(number, SMS_ENV['SMS_ID_SECRET'])}/tracker").json()
     assert not [e for e in tracker.get("events", []) if e.get("event") == "user"]  # nothing touched
 
 

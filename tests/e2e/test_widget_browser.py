@@ -5,12 +5,10 @@ text in both directions, reconnecting, axe-core, and screenshots in results/scre
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
 from tests.conftest import ROOT
 
@@ -175,11 +173,12 @@ def test_html_from_the_server_is_shown_as_text(page, servers):
     widget(page).locator(".msg.bot").nth(1).wait_for(timeout=30000)
     session = page.evaluate("JSON.parse(Object.values(localStorage)[0]).session_id")
     evil = "<img src=x onerror=window.__xss=3>"
-    response = requests.post(
-        f"{servers.rasa_url}/conversations/{session}/trigger_intent",
+    # the helpline console's way in: Rasa's HTTP API, with its token (README: Access)
+    response = servers.api(
+        "POST",
+        f"/conversations/widget:{session.split('.')[0]}/trigger_intent",
         params={"output_channel": "latest"},
         json={"name": "ask_about_drug", "entities": {"treatment": evil}},
-        timeout=60,
     )
     assert response.ok, response.text
     text = widget(page).locator(".msg.bot", has_text="does not mention").first
@@ -256,9 +255,10 @@ def test_conversation_id_is_the_browser_session(page, servers):
     ask(page, "what is crs")
     widget(page).locator("blockquote").first.wait_for(timeout=30000)
     session = page.evaluate("JSON.parse(Object.values(localStorage)[0]).session_id")
-    tracker = requests.get(f"{servers.rasa_url}/conversations/{session}/tracker", timeout=30).json()
+    nonce, signature = session.split(".")  # issued by the server, signed (README: Access)
+    assert len(nonce) == 24 and len(signature) == 43
+    tracker = servers.tracker(f"widget:{nonce}")
     assert any(e.get("event") == "user" and e.get("text") == "what is crs" for e in tracker["events"])
-    assert uuid.UUID(session)
 
 
 def test_widget_channel_bad_input_gets_a_friendly_reply(servers):
@@ -282,8 +282,12 @@ def test_widget_channel_bad_input_gets_a_friendly_reply(servers):
         wait_for(lambda: len(received) >= 2, 10)
         assert len(received) >= 2 and all("reload the page" in m["text"] for m in received[:2])
         received.clear()
-        client.emit("session_request", {"session_id": "bad-input-test"})
-        client.emit("user_uttered", {"message": "x" * 10000, "session_id": "bad-input-test"})
+        sessions: list = []
+        client.on("session_confirm", lambda session: sessions.append(session))
+        client.emit("session_request", {"session_id": "bad-input-test"})  # not one the server issued
+        wait_for(lambda: sessions, 10)
+        assert sessions and sessions[0] != "bad-input-test"
+        client.emit("user_uttered", {"message": "x" * 10000, "session_id": sessions[0]})
         wait_for(lambda: any("custom" in m for m in received), 30)
         assert any(m.get("text") for m in received) and any("custom" in m for m in received)
     finally:

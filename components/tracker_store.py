@@ -1,0 +1,80 @@
+"""The tracker store: Rasa's SQL store, with personal data redacted before anything is written.
+
+Configured in endpoints.yml (``tracker_store: type: components.tracker_store.RedactingSQLTrackerStore``).
+Every event is redacted (``crs.redaction.redact_event``) on its way to the database; the tracker
+in memory, which triage and answers use during the turn, keeps the original text. A SQLite file
+is created readable and writable by its owner only (0600). ``delete(conversation_id)`` removes a
+conversation ("forget me"), ``purge(days)`` every conversation idle for longer (``make purge``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Iterator, List
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from crs.redaction import owner_only, redact_event, safe_id
+
+logger = logging.getLogger(__name__)
+
+_STORES: List[RedactingSQLTrackerStore] = []
+
+
+class _RedactedEvent:
+    """An event as stored: ``as_dict`` redacted, the rest of the event as it is."""
+
+    def __init__(self, event: Event) -> None:
+        self._event = event
+        self.type_name = event.type_name
+
+    def as_dict(self) -> dict:
+        return redact_event(self._event.as_dict())
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that redacts personal data and keeps its SQLite file private."""
+
+    def __init__(self, *args: Any, dialect: str = "sqlite", db: str = "rasa.db", **kwargs: Any) -> None:
+        if dialect == "sqlite" and db and db != ":memory:":
+            owner_only(db)
+        super().__init__(*args, dialect=dialect, db=db, **kwargs)
+        _STORES.append(self)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:  # type: ignore[override]
+        for event in super()._additional_events(session, tracker):
+            yield _RedactedEvent(event)
+
+    def delete(self, conversation_id: str) -> int:
+        """Delete every event of one conversation; the number of events deleted."""
+        with self.session_scope() as session:
+            count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == conversation_id).delete()
+            session.commit()
+        logger.info("conversation deleted conversation=%s events=%d", safe_id(conversation_id), count)
+        return count
+
+    def purge(self, days: float, now: float | None = None) -> List[str]:
+        """Delete every conversation whose latest event is older than ``days``; their ids."""
+        import sqlalchemy as sa
+
+        cutoff = (time.time() if now is None else now) - days * 86400
+        with self.session_scope() as session:
+            old = [
+                row[0]
+                for row in session.query(self.SQLEvent.sender_id)
+                .group_by(self.SQLEvent.sender_id)
+                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
+                .all()
+            ]
+            for conversation_id in old:
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == conversation_id).delete()
+            session.commit()
+        return old
+
+
+def active_store() -> RedactingSQLTrackerStore | None:
+    """The tracker store of this server (for "forget me"), if it is ours."""
+    return _STORES[-1] if _STORES else None
