@@ -102,6 +102,21 @@ _SUBJECTS = {
 # messaged me saying she cant breathe").
 _PRESENT_TENSE = {"cant", "cannot", "wont", "isnt", "doesnt", "is", "are", "has", "keeps", "saying", "says", "now"}
 
+_NOW_SUBJECTS = {"hes", "shes", "im", "theyre", "were"}
+_POSSESSIVES = {"my", "his", "her", "our", "their"}
+_NOW_VERBS = {"is", "s", "am", "are", "has", "keeps", "cant", "wont", "isnt"}
+
+
+def _says_now(doc: Doc, index: int) -> bool:
+    """A subject in the present at `index` ("he is", "shes", "i am", "he cant")."""
+    word = doc[index].norm_
+    following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+    after_next = doc[index + 2].norm_ if index + 2 < len(doc) else ""
+    if word in _NOW_SUBJECTS or (word in _SUBJECTS and following in _NOW_VERBS):
+        return True
+    return word in _POSSESSIVES and after_next in _NOW_VERBS  # "my mum is", "his wife cant"
+
+
 CUE_LISTS = (
     "negation_cues",
     "all_clear_cues",
@@ -204,6 +219,10 @@ class AssertionReader:
             if token.text in _SENTENCE_BREAKS or token.norm_ in _STRONG_BREAKS:
                 return False
             if token.text == "," and index + 1 < len(doc) and doc[index + 1].norm_ in _SUBJECTS:
+                return False
+            # "reading about it and I would like to... he is having a fit": someone is doing
+            # something now, away from the cue, so a new statement has started
+            if index > cue_end and _says_now(doc, index):
                 return False
         return True
 

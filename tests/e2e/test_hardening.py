@@ -26,7 +26,7 @@ FILLER = "I have been reading about the treatment and I would like to know more 
 
 
 def sender() -> str:
-    return f"h-{uuid.uuid4().hex[:12]}"
+    return f"h-{uuid.uuid4().hex[:12]}x"  # never an all-digit id, which REST refuses as personal data
 
 
 def filler(characters: int) -> str:

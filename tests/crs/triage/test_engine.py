@@ -246,3 +246,20 @@ def test_adversarial_suite_has_no_under_triage(engine, suite):
 def test_runs_of_spaces_do_not_hide_a_red_flag(engine, text):
     """Found by issue 10's property tests: two spaces inside a phrase hid it."""
     assert engine.assess(text).level == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have been reading about the treatment and I would like to he is having a fit",
+        "I read about CRS last night and now hes confused",
+        "I have been reading about the treatment and I would like to  my mum is having a seizure",
+    ],
+)
+def test_a_hypothesis_cue_does_not_reach_across_someone_doing_something_now(engine, text):
+    assert engine.assess(text).level == "emergency"
+
+
+@pytest.mark.parametrize("text", ["what if he is having a seizure", "what if he gets a seizure"])
+def test_a_what_if_question_stays_hypothetical(engine, text):
+    assert engine.assess(text).level == "none"
