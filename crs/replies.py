@@ -20,6 +20,7 @@ class Reply:
 
     paragraphs: List[str]
     payload: Dict[str, Any] = field(default_factory=dict)
+    buttons: List[Dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.payload:
@@ -28,6 +29,18 @@ class Reply:
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+    def after(self, first: Reply) -> Reply:
+        """One reply of two parts in this order (an urgent instruction, then this answer): one
+        payload for the turn (design.md), the triage of the first, quotes in the order shown."""
+        quotes = [dict(quote, role=quote.get("role", "triage")) for quote in first.payload.get("quotes") or []]
+        quotes += self.payload.get("quotes") or []
+        merged = {**first.payload, **self.payload, "quotes": quotes}
+        for key in ("triage", "triage_reply", "instruction"):
+            if key in first.payload:
+                merged[key] = first.payload[key]
+        merged.pop("display", None)
+        return Reply(first.paragraphs + self.paragraphs, merged, self.buttons)
 
 
 def display_parts(paragraphs: Sequence[str], quotes: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
