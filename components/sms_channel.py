@@ -27,7 +27,17 @@ from sanic.request import Request
 
 from crs.content import default_library
 from crs.settings import ROOT
-from crs.sms_text import MORE_HINT, SmsState, Turn, choice_payload, compose, conversation_id, fit, locale_for
+from crs.sms_text import (
+    MORE_HINT,
+    MORE_PAYLOAD,
+    SmsState,
+    Turn,
+    choice_payload,
+    compose,
+    conversation_id,
+    fit,
+    locale_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +133,7 @@ class SmsChannel(InputChannel):
             if keyword == "HELP":
                 return twiml(self.help_text(locale))
             rest, choices = self.state.recall(conversation)
-            if keyword == "MORE":
-                if not rest:
-                    return twiml("There is nothing more to send. What would you like to know about CRS?")
+            if keyword == "MORE" and rest:  # the rest of a long message first
                 message, remaining = fit(rest)
                 self.state.remember(conversation, remaining, choices)
                 return twiml(message)
@@ -136,14 +144,15 @@ class SmsChannel(InputChannel):
                     f"{what} Please type your question about CRS. In an emergency call "
                     f"{self.library.locale(locale).emergency_number}."
                 )
-            text = choice_payload(body, choices) or body
+            # MORE with nothing left of the last message: the next passages of the answer (issue 11)
+            text = MORE_PAYLOAD if keyword == "MORE" else choice_payload(body, choices) or body
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(text, collector, conversation, input_channel=self.name(), metadata={"locale": locale})
             )
             turn = Turn.from_messages(collector.messages)
             message, remaining = compose(turn)
-            self.state.remember(conversation, remaining, turn.buttons or choices)
+            self.state.remember(conversation, remaining, turn.choices or choices)
             return twiml(message)
 
         return blueprint

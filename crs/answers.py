@@ -93,9 +93,7 @@ def passages_reply(
     if not any(isinstance(segment, Quote) for segment in segments):
         return None
     label = library.topics[topic].label if topic in library.topics else None
-    intro = intro or (
-        library.phrases["intro"].format(label=label) if label else "Here is what the reviewed information says:"
-    )
+    intro = intro or (library.phrases["intro"].format(label=label) if label else library.phrases["intro_any"])
     quotes = quote_payloads(library, segments)
     excerpts = {passage.units[0].id for passage in passages if passage.context}
     for quote in quotes:
@@ -120,9 +118,8 @@ def not_covered_reply(
     what = f"“{name}”" if name else ("that treatment" if drug else "that")
     verb = "mention" if name or drug else "cover"
     paragraphs = [
-        f"The reviewed information I have does not {verb} {what}. Your treatment team, or "
-        f"{locale.helpline}, can answer it.",
-        "I can tell you about these topics:",
+        library.phrases["not_covered"].format(verb=verb, what=what, helpline=locale.helpline),
+        library.phrases["offer_topics"],
     ]
     extra: Dict[str, Any] = {"coverage": "not_covered"}
     if drug:
@@ -132,12 +129,18 @@ def not_covered_reply(
     return reply
 
 
+def out_of_scope_reply(library: Library, locale: Locale, triage: Dict[str, Any] | None) -> Reply:
+    reply = Reply(
+        [library.phrases["out_of_scope"].format(helpline=locale.helpline)],
+        payload(None, triage, [], coverage="not_covered"),
+    )
+    reply.buttons = list(TOPIC_BUTTONS)
+    return reply
+
+
 def unclear_reply(library: Library, locale: Locale, triage: Dict[str, Any] | None) -> Reply:
     reply = Reply(
-        [
-            "Sorry, I'm not sure I understood. You can rephrase your question, or choose a topic. "
-            f"If someone is very unwell, call {locale.emergency_number} now."
-        ],
+        [library.phrases["unclear"].format(emergency_number=locale.emergency_number)],
         payload(None, triage, [], coverage="unclear"),
     )
     reply.buttons = list(FALLBACK_BUTTONS)
@@ -170,7 +173,7 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
         pending = [by_id[pid] for pid in context.get("more") or [] if pid in by_id]
         if not pending:
             reply = Reply(
-                ["That is all the reviewed information I have on this. What else would you like to know?"],
+                [library.phrases["nothing_more"]],
                 payload(context.get("topic"), asked.triage, [], coverage="not_covered"),
             )
             reply.buttons = list(TOPIC_BUTTONS)
@@ -182,7 +185,7 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
             chosen.append(passage)
         rest = [p.id for p in pending[len(chosen) :]]
         reply = passages_reply(
-            library, chosen, locale, context.get("topic"), asked.triage, bool(rest), intro="There is more:"
+            library, chosen, locale, context.get("topic"), asked.triage, bool(rest), intro=library.phrases["more_intro"]
         )
         if reply is None:
             return Answer(unclear_reply(library, locale, asked.triage), context)
@@ -199,14 +202,23 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
     treatments = list(asked.treatments)
     topic = asked.topic
 
-    if asked.intent == "ask_about_drug" and not treatments:
+    if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     known = [w for w in informative if w not in ranker.unknown(informative)]
+    if asked.intent == "dismiss_alert" and not (_looks_like_question(asked.text) and known):
+        text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
+        reply = Reply([text], payload(None, asked.triage, []))
+        return Answer(reply, context)
+    if asked.intent == "out_of_scope" and not (known and follow_up):
+        if not known and not _looks_like_question(asked.text):
+            return Answer(unclear_reply(library, locale, asked.triage), context)  # gibberish
+        if not known or ranker.unknown_share(informative) >= ranker.config.unknown_share:
+            return Answer(out_of_scope_reply(library, locale, asked.triage), {})
     if asked.intent == "nlu_fallback" and not known and not treatments and not _looks_like_question(asked.text):
         return Answer(unclear_reply(library, locale, asked.triage), context)
     if ranker.unknown_share(informative) >= ranker.config.unknown_share:
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
-    if asked.intent == "nlu_fallback" and not informative and not treatments and not follow_up:
+    if not informative and not treatments and not follow_up and topic is None and not asked.by_button:
         return Answer(unclear_reply(library, locale, asked.triage), context)
     drug_question = asked.intent in ("ask_about_drug", "ask_causes", "ask_risk_factors", "nlu_fallback")
     if treatments and drug_question:

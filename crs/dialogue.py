@@ -31,7 +31,7 @@ SERVICE_PROBLEM = "utter_service_problem"
 
 # Topic questions are the intents ask_<topic id> (design.md topic ids).
 TOPIC_INTENTS = {f"ask_{topic}": topic for topic in TOPIC_IDS}
-ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug"}
+ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug", "ask_more"}
 CHECK_INTENTS = {"ask_is_emergency", "report_symptom"}
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
 
@@ -221,4 +221,6 @@ def _after(view: TurnView, last: str) -> str | None:
         return ACTION_LISTEN
     if last in view.custom_actions and not view.bot_uttered_this_turn:
         return SERVICE_PROBLEM  # the action server is down or too slow (design.md rule 9)
+    if last == ANSWER:
+        return ACTION_LISTEN  # one answer, at most one fallback, a turn (issue 11)
     return None

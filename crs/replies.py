@@ -21,6 +21,9 @@ class Reply:
     paragraphs: List[str]
     payload: Dict[str, Any] = field(default_factory=dict)
     buttons: List[Dict[str, str]] = field(default_factory=list)
+    # the text this message says, where part of the reply was already said (an urgent instruction
+    # spoken by the Rasa server): the payload's `display` still shows the whole reply
+    spoken: List[str] | None = None
 
     def __post_init__(self) -> None:
         if self.payload:
@@ -28,7 +31,7 @@ class Reply:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(self.paragraphs)
+        return "\n\n".join(self.paragraphs if self.spoken is None else self.spoken)
 
     def after(self, first: Reply) -> Reply:
         """One reply of two parts in this order (an urgent instruction, then this answer): one
@@ -40,7 +43,7 @@ class Reply:
             if key in first.payload:
                 merged[key] = first.payload[key]
         merged.pop("display", None)
-        return Reply(first.paragraphs + self.paragraphs, merged, self.buttons)
+        return Reply(first.paragraphs + self.paragraphs, merged, self.buttons, spoken=list(self.paragraphs))
 
 
 def display_parts(paragraphs: Sequence[str], quotes: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -128,7 +128,6 @@ class Ranked:
 class RetrievalConfig:
     synonyms: Dict[str, Tuple[str, ...]]
     ignore: FrozenSet[str]
-    weak: FrozenSet[str]
     persons: Dict[str, FrozenSet[str]]
     excerpts: Dict[str, str]
     weights: Dict[str, float]
@@ -140,7 +139,6 @@ class RetrievalConfig:
         return cls(
             synonyms={key: tuple(value) for key, value in (data.get("synonyms") or {}).items()},
             ignore=frozenset(str(word) for word in data.get("ignore") or ()),
-            weak=frozenset(data.get("weak") or ()),
             persons={key: frozenset(str(w) for w in value) for key, value in (data.get("persons") or {}).items()},
             excerpts=dict(data.get("excerpts") or {}),
             weights={key: float(value) for key, value in (data.get("weights") or {}).items()},
@@ -308,9 +306,7 @@ class Ranker:
     def unknown_share(self, words: Sequence[str]) -> float:
         if not words:
             return 0.0
-        unknown = self.unknown(words)
-        weak = [w for w in words if w in self.config.weak]
-        return (len(unknown) + 0.5 * len(weak)) / len(words) if unknown else 0.0
+        return len(self.unknown(words)) / len(words)
 
     def person_of(self, text: str) -> str | None:
         words = set(_WORD.findall(text.lower())) | set(lemmas(text))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crs.dialogue import (
+    ACTION_LISTEN,
     ANSWER,
     CHECK_RESULT,
     CHECK_STOPPED,
@@ -177,8 +178,8 @@ def test_a_failed_custom_action_gets_the_apology():
     v = view("what is crs", intent="ask_about_crs", actions_this_turn=[ANSWER], custom_actions=frozenset({ANSWER}))
     decision = decide(v)
     assert decision.action == SERVICE_PROBLEM and decision.events == {"answer_failed": True}
-    v.bot_uttered_this_turn = True  # it answered
-    assert decide(v).action is None
+    v.bot_uttered_this_turn = True  # it answered: one answer a turn, then listen (issue 11)
+    assert decide(v).action == ACTION_LISTEN
 
 
 def test_locale_follows_the_channel():
