@@ -55,11 +55,18 @@ def lemmas(text: str) -> Tuple[str, ...]:
     return tuple(token.lemma_.lower() for token in doc if _WORD.fullmatch(token.lemma_.lower()))
 
 
+# spaCy stop words that still help to rank ("how long after", "more than once"), but say too little
+# to decide on their own whether the sources cover a question
+RANKING_ONLY = frozenset(
+    {"first", "once", "again", "before", "after", "during", "more", "most", "several", "few", "other", "never"}
+    | {"always", "back", "last", "full", "well", "above", "down"}
+)
+
+
 def stop_words() -> FrozenSet[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    keep = {"serious", "first", "once", "again", "before", "after", "during", "more", "most", "several"}
-    keep |= {"few", "other", "never", "always", "back", "last", "full", "well", "above", "down", "stop"}
+    keep = RANKING_ONLY | {"serious", "stop", "everyone"}
     return frozenset(w for w in STOP_WORDS if w not in keep)
 
 
@@ -127,6 +134,7 @@ class Ranked:
 @dataclass
 class RetrievalConfig:
     synonyms: Dict[str, Tuple[str, ...]]
+    phrases: Dict[str, str]
     ignore: FrozenSet[str]
     persons: Dict[str, FrozenSet[str]]
     excerpts: Dict[str, str]
@@ -138,6 +146,7 @@ class RetrievalConfig:
     def from_yaml(cls, data: dict) -> RetrievalConfig:
         return cls(
             synonyms={key: tuple(value) for key, value in (data.get("synonyms") or {}).items()},
+            phrases={str(key).lower(): str(value) for key, value in (data.get("phrases") or {}).items()},
             ignore=frozenset(str(word) for word in data.get("ignore") or ()),
             persons={key: frozenset(str(w) for w in value) for key, value in (data.get("persons") or {}).items()},
             excerpts=dict(data.get("excerpts") or {}),
@@ -274,6 +283,9 @@ class Ranker:
     # -- the words of a question -----------------------------------------------------------
 
     def content_words(self, text: str) -> List[str]:
+        text = text.lower()
+        for phrase, replacement in self.config.phrases.items():
+            text = re.sub(rf"\b{re.escape(phrase)}\b", replacement, text)
         return [w for w in lemmas(text) if w not in self.stop and w not in self.config.ignore and not w.isdigit()]
 
     def informative(self, text: str, treatment_words: Iterable[str] = ()) -> List[str]:
@@ -304,6 +316,7 @@ class Ranker:
         return [w for w in words if w not in self.vocabulary and w not in self.config.synonyms]
 
     def unknown_share(self, words: Sequence[str]) -> float:
+        words = [w for w in words if w not in RANKING_ONLY]
         if not words:
             return 0.0
         return len(self.unknown(words)) / len(words)
