@@ -130,3 +130,11 @@ def test_phone_numbers_are_never_stored_or_logged(servers):
     for needle in (number, digits, digits[-9:]):
         assert needle.encode() not in stored
         assert needle not in logged
+
+
+@pytest.mark.rasa
+def test_urgent_question_by_sms_instruction_once_and_first(servers):
+    number = new_number()
+    first = message_of(post(servers, number, "i feel shivery, what are the grades of crs"))
+    assert first.startswith("Contact your treatment team's 24-hour advice line now")
+    assert first.count("24-hour advice line now") == 1 and segments(first) <= 3
