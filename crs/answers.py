@@ -266,7 +266,8 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
         "treatments": list(query.treatments),
         "grade": query.grade,
         "person": query.person,
-        "words": (informative or (context.get("words") if follow_up else []) or [])[:12],
+        # only words the sources (or the synonyms) know: nothing personal is kept in the slot
+        "words": (known or (context.get("words") if follow_up else []) or [])[:12],
         "shown": shown,
         "more": rest,
     }

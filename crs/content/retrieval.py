@@ -292,7 +292,14 @@ class Ranker:
         """Words that say what is asked: not stop words, chat, people or the treatment's name."""
         named = {w for name in treatment_words for w in lemmas(name)}
         people = set().union(*self.config.persons.values()) if self.config.persons else set()
-        return [w for w in self.content_words(text) if w not in named and w not in people]
+        # a capitalised word inside a sentence that the sources never use is a name (of a person or
+        # a place): it says nothing about what is asked
+        names = {
+            word.lower()
+            for word in re.findall(r"(?<=[a-z,;] )[A-Z][a-z]+", text)
+            if word.lower() not in self.vocabulary
+        }
+        return [w for w in self.content_words(text) if w not in named and w not in people and w not in names]
 
     def expand(self, words: Iterable[str]) -> List[str]:
         return list(self.weighted(words))

@@ -121,3 +121,8 @@ def test_an_excerpt_around_a_gap_is_marked():
 def test_uk_reader_never_gets_911():
     reply = ask("which symptoms need emergency care", "ask_when_to_get_help").reply
     assert "911" not in reply.text and "Call 999 or go to A&E" in reply.text
+
+
+def test_the_context_keeps_only_words_the_sources_know():
+    result = ask("who is at risk of crs? asking for Jennifer Smithson in Harrogate", "ask_risk_factors")
+    assert result.context["words"] and not {"jennifer", "smithson", "harrogate"} & set(result.context["words"])
