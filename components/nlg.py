@@ -19,7 +19,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import triage_of
 from crs.content import default_library
-from crs.dialogue import ANSWER_INTENTS
+from crs.dialogue import answer_follows_urgent
 from crs.replies import NO_TRIAGE, payload, triage_reply
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,8 @@ def answer_follows(tracker: DialogueStateTracker) -> bool:
     latest = tracker.latest_message
     parse = (latest.parse_data or {}) if latest is not None else {}
     original = parse.get("original_intent") or (latest.intent_name if latest is not None else None)
-    return tracker.active_loop_name is None and original in ANSWER_INTENTS
+    text = (latest.text or "") if latest is not None else ""
+    return tracker.active_loop_name is None and answer_follows_urgent(original, text)
 
 
 def _urgent_without_payload(this_turn: list) -> bool:

@@ -145,6 +145,7 @@ class TriagePolicy(Policy):
             locale_hint=str(metadata.get("locale") or "").lower() or None,
             emergency_outstanding=self._emergency_outstanding(tracker),
             stop_requested=self.engine.is_stop(text),
+            text=text,
         )
 
     @staticmethod

@@ -16,12 +16,12 @@ How a question is answered:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
 from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up
+from crs.dialogue import looks_like_question
 from crs.replies import Reply, payload, quote_payloads, render_segments
 
 MORE_INTENT = "ask_more"
@@ -205,16 +205,16 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
     if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     known = [w for w in informative if w not in ranker.unknown(informative)]
-    if asked.intent == "dismiss_alert" and not (_looks_like_question(asked.text) and known):
+    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))
         return Answer(reply, context)
     if asked.intent == "out_of_scope" and not (known and follow_up):
-        if not known and not _looks_like_question(asked.text):
+        if not known and not looks_like_question(asked.text):
             return Answer(unclear_reply(library, locale, asked.triage), context)  # gibberish
         if not known or ranker.unknown_share(informative) >= ranker.config.unknown_share:
             return Answer(out_of_scope_reply(library, locale, asked.triage), {})
-    if asked.intent == "nlu_fallback" and not known and not treatments and not _looks_like_question(asked.text):
+    if asked.intent == "nlu_fallback" and not known and not treatments and not looks_like_question(asked.text):
         return Answer(unclear_reply(library, locale, asked.triage), context)
     if ranker.unknown_share(informative) >= ranker.config.unknown_share:
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
@@ -272,17 +272,6 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
         "more": rest,
     }
     return Answer(reply, new_context)
-
-
-_QUESTION = re.compile(
-    r"^\s*(?:what|whats|what's|how|why|when|where|who|which|can|could|is|are|does|do|did|will|would|should|"
-    r"shall|may|might|has|have|am)\b",
-    re.IGNORECASE,
-)
-
-
-def _looks_like_question(text: str) -> bool:
-    return "?" in text or (bool(_QUESTION.match(text)) and len(text.split()) >= 3)
 
 
 def _name_words(names: Sequence[str]) -> set:

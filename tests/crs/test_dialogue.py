@@ -94,6 +94,21 @@ def test_an_urgent_symptom_with_a_question_still_gets_the_answer():
     assert decide(v).action == ANSWER
 
 
+@pytest.mark.parametrize(
+    "text, answered",
+    [
+        ("I have a temperature of 38, can I drink alcohol?", True),  # a question: answered or "not covered"
+        ("my temp is 38.7 and im shivery", False),  # a report: the instruction is the reply
+    ],
+)
+def test_an_urgent_symptom_with_a_question_the_classifier_missed(text, answered):
+    v = view(text, intent="triage_urgent", original_intent="nlu_fallback")
+    v.text = text
+    assert decide(v).action == URGENT
+    v.actions_this_turn = [URGENT]
+    assert (decide(v).action == ANSWER) is answered
+
+
 def test_an_urgent_symptom_reported_starts_the_check():
     v = view("she has a fever, should we go to a&e", intent="triage_urgent", original_intent="ask_is_emergency")
     assert decide(v).action == URGENT
