@@ -13,54 +13,79 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from crs.answers import Answer, Asked, answer
 from crs.content import Library, default_library
 from crs.dialogue import TOPIC_INTENTS
-from crs.replies import Reply, topic_reply, treatment_reply, unknown_treatment_reply
+from crs.replies import Reply, triage_reply
 
 logger = logging.getLogger(__name__)
 
 LIBRARY: Library = default_library()  # fail fast on invalid content
-
-# A drug question that is not about a drug the sources name falls back to this topic.
-INTENTS_ABOUT_TREATMENTS = {"ask_about_drug", "ask_causes", "ask_risk_factors"}
+LIBRARY.ranker()  # and build the passage index now, not on the first question
 
 
 class ActionAnswerTopic(Action):
-    """Answers a topic or drug question by quoting the reviewed sources verbatim.
+    """Answers a question by quoting the passages of the reviewed sources that answer it best.
 
-    The topic comes from the intent (the classifier's guess where a triage intent replaced it);
-    a named treatment gets the passages that name it; a drug the sources do not name gets an
-    honest "not mentioned", never a "no". The reply carries the payload of design.md.
+    The ranking, "not covered" and follow-ups are in the Rasa-free core (``crs.answers``); this
+    action reads the tracker (intent, treatments, triage, the slot ``answer_context``) and sends
+    one message with the payload of design.md. In an urgent turn the instruction was spoken by the
+    Rasa server without a payload; this answer carries the turn's one payload, instruction first.
     """
 
     def name(self) -> str:
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        reply = self.reply_for(tracker)
-        dispatcher.utter_message(text=reply.text, json_message=reply.payload)
+        result = self.answer_for(tracker)
+        reply = result.reply
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, json_message=reply.payload)
         logger.info(
-            "answered conversation=%s topic=%s quotes=%s",
+            "answered conversation=%s topic=%s coverage=%s quotes=%s",
             tracker.sender_id,
             reply.payload.get("topic"),
+            reply.payload.get("coverage"),
             [quote["passage_id"] for quote in reply.payload.get("quotes", [])],
         )
         # an event that says the answer was given (a failed action leaves none: see TriagePolicy)
-        return [SlotSet("answer_failed", False)]
+        return [SlotSet("answer_failed", False), SlotSet("answer_context", result.context)]
 
     @staticmethod
     def reply_for(tracker: Tracker) -> Reply:
+        return ActionAnswerTopic.answer_for(tracker).reply
+
+    @staticmethod
+    def answer_for(tracker: Tracker) -> Answer:
         message = tracker.latest_message or {}
         intent = message.get("original_intent") or (message.get("intent") or {}).get("name")
         triage = message.get("triage")
         locale = LIBRARY.locale(tracker.get_slot("locale"))
         known, unknown = _treatments(message.get("entities") or [])
-        if intent in INTENTS_ABOUT_TREATMENTS and known:
-            return treatment_reply(LIBRARY, known, locale, triage)
-        if intent == "ask_about_drug":
-            return unknown_treatment_reply(LIBRARY, unknown, locale, triage)
-        topic = TOPIC_INTENTS.get(intent or "", "when_to_get_help")
-        return topic_reply(LIBRARY, topic, locale, triage)
+        text = message.get("text") or ""
+        asked = Asked(
+            text=text,
+            intent=intent,
+            topic=TOPIC_INTENTS.get(intent or ""),
+            treatments=known,
+            unknown_treatment=unknown,
+            triage=triage,
+            by_button=text.startswith("/"),
+        )
+        result = answer(LIBRARY, asked, locale, tracker.get_slot("answer_context"))
+        if _urgent_this_turn(tracker):
+            urgent = triage_reply(LIBRARY, "utter_urgent", locale, triage)
+            result.reply = result.reply.after(urgent)
+        return result
+
+
+def _urgent_this_turn(tracker: Tracker) -> bool:
+    """Did the Rasa server give the urgent instruction in this turn (its payload left to us)?"""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "utter_urgent":
+            return True
+    return False
 
 
 def _treatments(entities: List[Dict[str, Any]]) -> tuple:

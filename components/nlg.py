@@ -14,16 +14,19 @@ from typing import Any, Dict
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import triage_of
 from crs.content import default_library
+from crs.dialogue import answer_follows_urgent
 from crs.replies import NO_TRIAGE, payload, triage_reply
 
 logger = logging.getLogger(__name__)
 
 TRIAGE_RESPONSES = ("utter_emergency", "utter_urgent", "utter_emergency_restate", "utter_check_result")
+# what a domain response says about the question (design.md `coverage`; answers set their own)
+COVERAGE: Dict[str, Dict[str, str]] = {}
 
 
 def _this_turn(tracker: DialogueStateTracker) -> list:
@@ -51,6 +54,18 @@ class CrsResponseGenerator(TemplatedNaturalLanguageGenerator):
         triage = triage_of(latest) if latest is not None and latest.text is not None else None
         triage_data = triage.as_dict() if triage else dict(NO_TRIAGE)
         this_turn = _this_turn(tracker)
+        if utter_action == "utter_urgent" and answer_follows(tracker):
+            # the answer action gives the turn's one payload, this instruction first (issue 11)
+            reply = triage_reply(self.library, utter_action, locale, triage_data)
+            return {"text": reply.text}
+        if utter_action == "utter_service_problem" and _urgent_without_payload(this_turn):
+            # the answer could not be given: the urgent payload goes with the apology
+            urgent = triage_reply(self.library, "utter_urgent", locale, triage_data)
+            message = await super().generate(utter_action, tracker, output_channel, **{**values, **kwargs})
+            text = (message or {}).get("text") or ""
+            custom = dict(urgent.payload)
+            custom["display"] = list(custom.get("display") or []) + [{"type": "text", "text": text}]
+            return {**(message or {}), "text": text, "custom": custom}
         if utter_action in TRIAGE_RESPONSES:
             try:
                 reply = triage_reply(
@@ -68,8 +83,27 @@ class CrsResponseGenerator(TemplatedNaturalLanguageGenerator):
             except Exception:  # never lose a triage reply: fall back to the domain wording
                 logger.exception("triage reply %s could not be built; using the domain response", utter_action)
         message = await super().generate(utter_action, tracker, output_channel, **{**values, **kwargs})
+        if message is not None and any(
+            isinstance(e, BotUttered) and e.text and e.text == message.get("text") for e in this_turn
+        ):
+            return None  # never the same message twice in a turn (issue 11)
         if message is not None and "custom" not in message:
             already = any(isinstance(e, BotUttered) and (e.data or {}).get("custom") for e in this_turn)
             if not already:  # every turn carries the triage result (design.md)
-                message["custom"] = payload(None, triage_data, [])
+                message["custom"] = payload(None, triage_data, [], **COVERAGE.get(utter_action, {}))
         return message
+
+
+def answer_follows(tracker: DialogueStateTracker) -> bool:
+    """Will the answer action follow the urgent instruction in this turn (crs.dialogue)?"""
+    latest = tracker.latest_message
+    parse = (latest.parse_data or {}) if latest is not None else {}
+    original = parse.get("original_intent") or (latest.intent_name if latest is not None else None)
+    text = (latest.text or "") if latest is not None else ""
+    return tracker.active_loop_name is None and answer_follows_urgent(original, text)
+
+
+def _urgent_without_payload(this_turn: list) -> bool:
+    uttered = [e for e in this_turn if isinstance(e, BotUttered)]
+    urgent = any(isinstance(e, ActionExecuted) and e.action_name == "utter_urgent" for e in this_turn)
+    return urgent and not any((e.data or {}).get("custom") for e in uttered)

@@ -20,6 +20,10 @@ from crs.triage import default_engine
 
 TRIAGE = "triage"
 ORIGINAL_INTENT = "original_intent"
+# config.yml: FallbackClassifier threshold; below UNSURE_TRIAGE_GUESS the classifier's symptom
+# guess is too weak to start the yes/no check on its own
+FALLBACK_THRESHOLD = 0.3
+UNSURE_TRIAGE_GUESS = 0.5
 
 
 def _entity(name: str, value: str, start: int, end: int, extractor: str) -> Dict[str, Any]:
@@ -113,6 +117,11 @@ class RedFlagDetector(_RuleComponent):
                 ]
                 best = ranking[0] if ranking and ranking[0].get("confidence", 0) >= 0.2 else None
                 replacement = best or {"name": "report_symptom", "confidence": 1.0}
+                guess = (message.get(INTENT) or {}).get("confidence", 0.0)
+                if guess < UNSURE_TRIAGE_GUESS and (best is None or best.get("confidence", 0) < FALLBACK_THRESHOLD):
+                    # neither guess is sure (gibberish, a question in other words): the answer
+                    # action decides between an answer, "not covered" and the topics (issue 11)
+                    replacement = {"name": "nlu_fallback", "confidence": 1.0}
                 message.set(ORIGINAL_INTENT, replacement["name"], add_to_output=True)
                 message.set(INTENT, dict(replacement), add_to_output=True)
 

@@ -34,7 +34,17 @@ from components.intake import Intake, texts_of
 from crs.content import default_library
 from crs.redaction import safe_id
 from crs.settings import ROOT
-from crs.sms_text import MORE_HINT, SmsState, Turn, choice_payload, compose, conversation_id, fit, locale_for
+from crs.sms_text import (
+    MORE_HINT,
+    MORE_PAYLOAD,
+    SmsState,
+    Turn,
+    choice_payload,
+    compose,
+    conversation_id,
+    fit,
+    locale_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,9 +157,7 @@ class SmsChannel(InputChannel):
             if keyword == "HELP":
                 return twiml(self.help_text(locale))
             rest, choices = self.state.recall(conversation)
-            if keyword == "MORE":
-                if not rest:
-                    return twiml("There is nothing more to send. What would you like to know about CRS?")
+            if keyword == "MORE" and rest:  # the rest of a long message first
                 message, remaining = fit(rest)
                 self.state.remember(conversation, remaining, choices)
                 return twiml(message)
@@ -160,6 +168,7 @@ class SmsChannel(InputChannel):
                     f"{what} Please type your question about CRS. In an emergency call "
                     f"{self.library.locale(locale).emergency_number}."
                 )
+            # MORE with nothing left of the last message: the next passages of the answer (issue 11)
             collector = CollectingOutputChannel()
             await self.intake.handle(
                 conversation,
@@ -168,7 +177,7 @@ class SmsChannel(InputChannel):
                 collector,
                 on_new_message,
                 on_forget=self.state.forget,
-                payload_text=choice_payload(body, choices),
+                payload_text=MORE_PAYLOAD if keyword == "MORE" else choice_payload(body, choices),
             )
             turn = Turn.from_messages(collector.messages)
             if not texts_of(collector.messages):  # never silent (design.md rule 9)
@@ -177,7 +186,7 @@ class SmsChannel(InputChannel):
                     [{"text": f"Sorry, I can't answer that right now. In an emergency call {place.emergency_number}."}]
                 )
             message, remaining = compose(turn)
-            self.state.remember(conversation, remaining, turn.buttons or choices)
+            self.state.remember(conversation, remaining, turn.choices or choices)
             return twiml(message)
 
         return blueprint

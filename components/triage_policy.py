@@ -20,7 +20,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -146,6 +146,7 @@ class TriagePolicy(Policy):
             locale_hint=str(metadata.get("locale") or "").lower() or None,
             emergency_outstanding=self._emergency_outstanding(tracker),
             stop_requested=self.engine.is_stop(text),
+            text=text,
         )
 
     @staticmethod
@@ -153,9 +154,9 @@ class TriagePolicy(Policy):
         """Did the latest action do anything? A custom action that failed leaves nothing after
         its ActionExecuted event (Rasa drops its events); ours always utter and set
         `answer_failed: false`, which conversation tests state as a slot event."""
-        if not since_user or not isinstance(since_user[-1], ActionExecuted):
-            return True
-        return any(isinstance(e, BotUttered) for e in since_user)
+        # only what came after the latest action counts: an urgent instruction said before a failed
+        # answer is not the answer (issue 11: the apology must still come)
+        return not since_user or not isinstance(since_user[-1], ActionExecuted)
 
     @staticmethod
     def _emergency_outstanding(tracker: DialogueStateTracker) -> bool:

@@ -9,6 +9,7 @@ apology naming the emergency number (rule 9).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Sequence
 
@@ -31,8 +32,28 @@ SERVICE_PROBLEM = "utter_service_problem"
 
 # Topic questions are the intents ask_<topic id> (design.md topic ids).
 TOPIC_INTENTS = {f"ask_{topic}": topic for topic in TOPIC_IDS}
-ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug"}
+ANSWER_INTENTS = set(TOPIC_INTENTS) | {"ask_about_drug", "ask_more"}
 CHECK_INTENTS = {"ask_is_emergency", "report_symptom"}
+# intents answered after an urgent instruction only when the message is a question (issue 11:
+# the instruction first, then the answer or an honest "not covered")
+ANSWER_IF_QUESTION = {"nlu_fallback", "out_of_scope"}
+_QUESTION = re.compile(
+    r"^\s*(?:what|whats|what's|how|why|when|where|who|which|can|could|is|are|does|do|did|will|would|should|"
+    r"shall|may|might|has|have|am)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question mark, or a question word first and a few words after it."""
+    return "?" in text or (bool(_QUESTION.match(text)) and len(text.split()) >= 3)
+
+
+def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
+    """After the urgent instruction, is the question asked still answered (by the answer action)?"""
+    return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))
+
+
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
 
 
@@ -71,6 +92,7 @@ class TurnView:
     locale_hint: str | None = None  # from the channel's message metadata
     emergency_outstanding: bool = False  # an emergency instruction not yet restated after a dismissal
     stop_requested: bool = False  # "STOP" / "cancel" during the check
+    text: str = ""  # the latest message (only to tell a question from a report)
 
 
 @dataclass
@@ -208,7 +230,7 @@ def _after(view: TurnView, last: str) -> str | None:
             return view.active_loop  # the check goes on
         if view.original_intent in CHECK_INTENTS or view.intent in CHECK_INTENTS:
             return FORM  # rule the red flags out with the yes/no check
-        if view.original_intent in ANSWER_INTENTS:
+        if answer_follows_urgent(view.original_intent, view.text):
             return ANSWER  # and still answer the question asked
         return ACTION_LISTEN
     if last == REPROMPT:
@@ -221,4 +243,6 @@ def _after(view: TurnView, last: str) -> str | None:
         return ACTION_LISTEN
     if last in view.custom_actions and not view.bot_uttered_this_turn:
         return SERVICE_PROBLEM  # the action server is down or too slow (design.md rule 9)
+    if last == ANSWER:
+        return ACTION_LISTEN  # one answer, at most one fallback, a turn (issue 11)
     return None

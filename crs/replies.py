@@ -20,6 +20,10 @@ class Reply:
 
     paragraphs: List[str]
     payload: Dict[str, Any] = field(default_factory=dict)
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+    # the text this message says, where part of the reply was already said (an urgent instruction
+    # spoken by the Rasa server): the payload's `display` still shows the whole reply
+    spoken: List[str] | None = None
 
     def __post_init__(self) -> None:
         if self.payload:
@@ -27,7 +31,19 @@ class Reply:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(self.paragraphs)
+        return "\n\n".join(self.paragraphs if self.spoken is None else self.spoken)
+
+    def after(self, first: Reply) -> Reply:
+        """One reply of two parts in this order (an urgent instruction, then this answer): one
+        payload for the turn (design.md), the triage of the first, quotes in the order shown."""
+        quotes = [dict(quote, role=quote.get("role", "triage")) for quote in first.payload.get("quotes") or []]
+        quotes += self.payload.get("quotes") or []
+        merged = {**first.payload, **self.payload, "quotes": quotes}
+        for key in ("triage", "triage_reply", "instruction"):
+            if key in first.payload:
+                merged[key] = first.payload[key]
+        merged.pop("display", None)
+        return Reply(first.paragraphs + self.paragraphs, merged, self.buttons, spoken=list(self.paragraphs))
 
 
 def display_parts(paragraphs: Sequence[str], quotes: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -25,6 +25,8 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 PLAIN = {"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "•": "-", "…": "...", "\u00a0": " "}
 MAX_SEGMENTS = 3
 MORE_HINT = "Reply MORE for the rest."
+MORE_NEXT = "Reply MORE for more."
+MORE_PAYLOAD = "/ask_more"  # the widget's "Tell me more" button (crs/answers.py)
 SENTENCE = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z\"“‘(•-])")
 
 
@@ -85,6 +87,16 @@ class Turn:
     buttons: List[Dict[str, str]] = field(default_factory=list)
     payloads: List[Dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def more(self) -> bool:
+        """The answer has more passages: "Tell me more" is MORE by SMS."""
+        return any(button["payload"] == MORE_PAYLOAD for button in self.buttons)
+
+    @property
+    def choices(self) -> List[Dict[str, str]]:
+        """The numbered choices (the "Tell me more" button is MORE instead)."""
+        return [button for button in self.buttons if button["payload"] != MORE_PAYLOAD]
+
     @classmethod
     def from_messages(cls, messages: Sequence[Dict[str, Any]]) -> Turn:
         turn = cls()
@@ -123,9 +135,11 @@ def atoms(turn: Turn) -> List[str]:
     """The reply as sentences in order, each of which can end a message. A sentence that starts
     a new paragraph begins with a newline."""
     text = "\n".join(turn.texts)
-    if turn.buttons:
-        choices = ", ".join(f"{i} for {b['title']}" for i, b in enumerate(turn.buttons, start=1))
+    if turn.choices:
+        choices = ", ".join(f"{i} for {b['title']}" for i, b in enumerate(turn.choices, start=1))
         text += f"\nReply {choices}."
+    if turn.more:
+        text += f"\n{MORE_NEXT}"
     pieces: List[str] = []
     for paragraph in plain(text).split("\n"):
         sentences = [s.strip() for s in SENTENCE.split(paragraph) if s.strip()]

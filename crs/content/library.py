@@ -15,6 +15,7 @@ from typing import Dict, List, Sequence, Tuple
 import yaml
 
 from crs.content.model import REQUIRED_PASSAGE_SETS, TOPIC_IDS, Locale, Quote, Segment, Topic, format_date
+from crs.content.retrieval import Passage, Ranker, RetrievalConfig, _orphan, build_passages
 from crs.content.sources import ALL_LOCALES, ContentError, Source, Unit, load_sources
 from crs.content.treatments import Treatment, find_treatments, fold, names_pattern
 from crs.settings import Settings, load_settings
@@ -69,6 +70,8 @@ class Library:
         self.settings = settings
         self.passage_sets = passage_sets
         self._sources_by_id = {source.id: source for source in sources.values()}
+        self._retrieval_config: RetrievalConfig | None = None
+        self._ranker: Ranker | None = None
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -105,7 +108,16 @@ class Library:
             if name not in passage_sets:
                 raise ContentError(f"topics.yml: passage set {name!r} is missing")
         treatments = cls._load_treatments(_read_yaml(content_dir / "treatments.yml"), sources)
-        return cls(
+        retrieval = RetrievalConfig.from_yaml(_read_yaml(content_dir / "retrieval.yml"))
+        for unit_id in retrieval.excerpts:
+            source = sources.get(unit_id.split(".")[0])
+            try:
+                quotable = source is not None and source.unit(unit_id).quotable
+            except KeyError:
+                quotable = False
+            if not quotable:
+                raise ContentError(f"retrieval.yml: excerpt {unit_id} is not an intact unit of a source")
+        library = cls(
             sources,
             topics,
             treatments,
@@ -117,6 +129,8 @@ class Library:
             settings,
             passage_sets,
         )
+        library._retrieval_config = retrieval
+        return library
 
     @staticmethod
     def _load_topics(data: dict, sources: Dict[str, Source]) -> Dict[str, Topic]:
@@ -202,7 +216,8 @@ class Library:
                 close_run()
                 segments.append(self.phrases.get("list_incomplete", ""))
                 lost_items = False
-            if unit.quotable and locale.id in unit.locales:
+            orphan = _orphan(source, unit)  # quoted only as an excerpt, with its context
+            if unit.quotable and locale.id in unit.locales and not orphan:
                 if run and unit.position != run[-1].position + 1:
                     close_run()
                 run.append(unit)
@@ -248,6 +263,33 @@ class Library:
 
     def sources_by_id(self) -> Dict[str, Source]:
         return self._sources_by_id
+
+    # -- retrieval (crs/content/retrieval.py) ----------------------------------------------
+
+    @property
+    def retrieval_config(self) -> RetrievalConfig:
+        if self._retrieval_config is None:
+            self._retrieval_config = RetrievalConfig.load(self.settings.data_dir / "content" / "retrieval.yml")
+        return self._retrieval_config
+
+    def ranker(self) -> Ranker:
+        """The passage ranker, built once (spaCy's lookup tables load on first use)."""
+        if self._ranker is None:
+            config = self.retrieval_config
+            ranges = {topic_id: topic.ranges for topic_id, topic in self.topics.items()}
+            passages = build_passages(self.sources.values(), ranges, config.excerpts)
+            treatment_units = {t.id: frozenset(unit.id for unit in t.units) for t in self.treatments}
+            self._ranker = Ranker(passages, config, treatment_units)
+        return self._ranker
+
+    def passage_segments(self, passage: Passage, locale: Locale) -> List[Segment]:
+        """A passage as quotes for this locale (an excerpt is one sentence: no lead-in rules)."""
+        if not self.usable(passage.source):
+            return []
+        if passage.context:
+            unit = passage.units[0]
+            return [Quote(passage.source, (unit,))] if locale.id in unit.locales else []
+        return self.segments_for_units(passage.source, passage.units, locale)
 
     def find_treatments(self, text: str) -> List[Tuple[Treatment, str]]:
         """Treatments named in a message (exact names, aliases and near misspellings)."""

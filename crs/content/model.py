@@ -21,7 +21,7 @@ class Quote:
         parts: List[str] = []
         previous: Unit | None = None
         for unit in self.units:
-            piece = f"{BULLET} {unit.text}" if unit.kind == "item" else unit.text
+            piece = f"{BULLET} {unit.text}" if unit.kind == "item" and not unit.continues else unit.text
             if previous is None:
                 parts.append(piece)
             elif previous.block == unit.block:

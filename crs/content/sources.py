@@ -79,6 +79,11 @@ class Unit:
         return self.kind != "heading" and not self.gaps and not self.excluded
 
     @property
+    def continues(self) -> bool:
+        """A second or later sentence of a list item (it carries no bullet of its own)."""
+        return self.kind == "item" and not self.id.endswith(".s1")
+
+    @property
     def is_lead_in(self) -> bool:
         return self.text.rstrip().endswith(":")
 
@@ -176,7 +181,10 @@ def _raw_units(text: str, start: int, end: int, short: str) -> List[dict]:
         if line.startswith(BULLET):
             item = line[len(BULLET) :].strip()
             item_offset = line_offset + raw_line.index(item) if item else lead
-            units.append(dict(block=block, kind="item", text=item, offset=item_offset, n=1))
+            # an item of several sentences is split like a paragraph, so that an intact sentence
+            # next to a gap can still be quoted (the bullet belongs to the first one)
+            for n, (rel, sentence) in enumerate(_split_sentences(item) or [(0, item)], start=1):
+                units.append(dict(block=block, kind="item", text=sentence, offset=item_offset + rel, n=n))
         elif _is_heading(line):
             units.append(dict(block=block, kind="heading", text=line, offset=lead, n=1))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crs.dialogue import (
+    ACTION_LISTEN,
     ANSWER,
     CHECK_RESULT,
     CHECK_STOPPED,
@@ -93,6 +94,21 @@ def test_an_urgent_symptom_with_a_question_still_gets_the_answer():
     assert decide(v).action == ANSWER
 
 
+@pytest.mark.parametrize(
+    "text, answered",
+    [
+        ("I have a temperature of 38, can I drink alcohol?", True),  # a question: answered or "not covered"
+        ("my temp is 38.7 and im shivery", False),  # a report: the instruction is the reply
+    ],
+)
+def test_an_urgent_symptom_with_a_question_the_classifier_missed(text, answered):
+    v = view(text, intent="triage_urgent", original_intent="nlu_fallback")
+    v.text = text
+    assert decide(v).action == URGENT
+    v.actions_this_turn = [URGENT]
+    assert (decide(v).action == ANSWER) is answered
+
+
 def test_an_urgent_symptom_reported_starts_the_check():
     v = view("she has a fever, should we go to a&e", intent="triage_urgent", original_intent="ask_is_emergency")
     assert decide(v).action == URGENT
@@ -177,8 +193,8 @@ def test_a_failed_custom_action_gets_the_apology():
     v = view("what is crs", intent="ask_about_crs", actions_this_turn=[ANSWER], custom_actions=frozenset({ANSWER}))
     decision = decide(v)
     assert decision.action == SERVICE_PROBLEM and decision.events == {"answer_failed": True}
-    v.bot_uttered_this_turn = True  # it answered
-    assert decide(v).action is None
+    v.bot_uttered_this_turn = True  # it answered: one answer a turn, then listen (issue 11)
+    assert decide(v).action == ACTION_LISTEN
 
 
 def test_locale_follows_the_channel():

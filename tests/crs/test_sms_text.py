@@ -113,3 +113,22 @@ def test_locale_from_country_code():
     assert locale_for("+447700900123", "us") == "uk"
     assert locale_for("+12025550123", "uk") == "us"
     assert locale_for("+33612345678", "uk") == "uk"
+
+
+def test_tell_me_more_is_more_by_sms_not_a_numbered_choice():
+    messages = [
+        {
+            "text": "Here is what the reviewed information says:",
+            "buttons": [{"title": "Tell me more", "payload": "/ask_more"}],
+        },
+        {
+            "custom": {
+                "quotes": [],
+                "display": [{"type": "text", "text": "Here is what the reviewed information says:"}],
+            }
+        },
+    ]
+    turn = Turn.from_messages(messages)
+    assert turn.more and turn.choices == []
+    message, rest = compose(turn)
+    assert message.endswith("Reply MORE for more.") and "Reply 1" not in message and not rest

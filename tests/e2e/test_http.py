@@ -81,9 +81,9 @@ def test_greeting_notice(servers):
 
 
 def test_out_of_scope_and_bot(servers):
-    assert "I can only help with information about CRS" in texts(
-        servers.say(sender(), "can you recommend a good pizza place")
-    )
+    pizza = servers.say(sender(), "can you recommend a good pizza place")
+    assert "I can only help with information about CRS" in texts(pizza) or "does not cover" in texts(pizza)
+    assert payloads(pizza)[0]["coverage"] == "not_covered"
     assert "automated assistant" in texts(servers.say(sender(), "am i talking to a real person?"))
 
 
@@ -200,3 +200,80 @@ def test_a_high_fever_reading_is_an_emergency(servers):
     messages = servers.say(sender(), "her temperature is thirty nine point four")
     assert texts(messages).startswith("EMERGENCY: Call 999")
     assert payloads(messages)[0]["triage"]["findings"][0]["id"] == "high_fever"
+
+
+# -- issue 11: answers that answer the question ------------------------------------------------
+
+
+def test_exactly_one_payload_per_turn(servers):
+    conversation = sender()
+    for text in (
+        "what is crs",
+        "my wife has a temp of 38.6, what is CRS exactly",
+        "I have a fever, does keytruda cause crs?",
+        "blorp zing wibble",
+        "tell me more",
+        "is it safe to drink alcohol after car t",
+        "hello",
+    ):
+        messages = servers.say(conversation, text)
+        assert len(payloads(messages)) == 1, (text, payloads(messages))
+        said = [m["text"] for m in messages if m.get("text")]
+        assert len(said) == len(set(said)), (text, said)  # never the same message twice
+
+
+def test_urgent_turn_instruction_first_then_the_answer_in_one_payload(servers):
+    messages = servers.say(sender(), "my wife has a temp of 38.6, what is CRS exactly")
+    [payload] = payloads(messages)
+    assert texts(messages).startswith("Contact your treatment team's 24-hour advice line now")
+    assert payload["triage"]["level"] == "urgent" and payload["instruction"]["level"] == "urgent"
+    assert payload["display"][0]["text"].startswith("Contact your treatment team's 24-hour advice line now")
+    if payload.get("coverage"):  # the question was answered after the instruction
+        assert payload["topic"] == "about_crs" and payload["coverage"] == "answered"
+        roles = [quote["role"] for quote in payload["quotes"]]
+        assert roles.index("answer") > max(i for i, role in enumerate(roles) if role == "triage")
+    check_quotes(messages)
+
+
+def test_short_answer_then_tell_me_more(servers):
+    conversation = sender()
+    first = servers.say(conversation, "how is crs treated")
+    [payload] = payloads(first)
+    assert payload["coverage"] == "answered" and 1 <= len(payload["quotes"]) <= 3
+    assert len(texts(first).split()) <= 160
+    assert any(b["payload"] == "/ask_more" for m in first for b in m.get("buttons", []))
+    more = servers.say(conversation, "/ask_more")
+    [next_payload] = payloads(more)
+    shown = {quote["passage_id"] for quote in payload["quotes"]}
+    assert next_payload["quotes"] and not shown & {quote["passage_id"] for quote in next_payload["quotes"]}
+    check_quotes(more)
+
+
+def test_follow_up_is_read_with_the_last_answer(servers):
+    conversation = sender()
+    servers.say(conversation, "who is at risk of crs")
+    messages = servers.say(conversation, "what about children?")
+    quotes = [quote["text"] for quote in payloads(messages)[0]["quotes"]]
+    assert any("Children may be at higher risk" in quote for quote in quotes[:2]), quotes
+
+
+@pytest.mark.parametrize("text", ["is it safe to drink alcohol after car t", "how much does car t therapy cost"])
+def test_honest_not_covered(servers, text):
+    messages = servers.say(sender(), text)
+    [payload] = payloads(messages)
+    assert payload["coverage"] == "not_covered" and payload["quotes"] == [], texts(messages)
+    assert "does not cover" in texts(messages) and "helpline" in texts(messages)
+
+
+def test_urgent_with_the_action_server_stopped_still_one_payload(servers):
+    servers.stop_actions()
+    try:
+        messages = servers.say(sender(), "i feel shivery, what are the grades of crs")
+        assert texts(messages).startswith("Contact your treatment team's 24-hour advice line now")
+        [payload] = payloads(messages)
+        assert payload["triage"]["level"] == "urgent" and payload["instruction"]["level"] == "urgent"
+        if "Sorry" in texts(messages):  # the answer could not be given: the apology goes in the one payload
+            apology = payload["display"][-1]
+            assert apology["type"] == "text" and "Sorry" in apology["text"] and "999" in apology["text"]
+    finally:
+        servers.start_actions()

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from crs.sms_text import MORE_HINT, conversation_id, segments
+from crs.sms_text import MORE_HINT, MORE_NEXT, conversation_id, segments
 from tests.conftest import SMS_ENV
 
 # -- the webhook over HTTP ---------------------------------------------------------------------
@@ -52,10 +52,14 @@ def message_of(response) -> str:
 def test_question_answer_and_more(servers):
     number = new_number()
     first = message_of(post(servers, number, "what are the symptoms of crs"))
-    assert segments(first) <= 3 and first.endswith(MORE_HINT)
+    assert segments(first) <= 3 and first.endswith((MORE_HINT, MORE_NEXT))
     assert "Cytokine release syndrome can cause a range of symptoms." in first
     more = message_of(post(servers, number, "more"))
     assert more and segments(more) <= 3 and more != first
+    if first.endswith(MORE_HINT):  # the rest of the first message, then the next passages
+        more = message_of(post(servers, number, "MORE"))
+    assert "Cytokine release syndrome can cause a range of symptoms." not in more
+    assert '"' in more  # a quote: the next passages of the answer (issue 11)
 
 
 @pytest.mark.rasa
@@ -124,3 +128,11 @@ def test_phone_numbers_are_never_stored_or_logged(servers):
     for needle in (number, digits, digits[-9:]):
         assert needle.encode() not in stored
         assert needle not in logged
+
+
+@pytest.mark.rasa
+def test_urgent_question_by_sms_instruction_once_and_first(servers):
+    number = new_number()
+    first = message_of(post(servers, number, "i feel shivery, what are the grades of crs"))
+    assert first.startswith("Contact your treatment team's 24-hour advice line now")
+    assert first.count("24-hour advice line now") == 1 and segments(first) <= 3

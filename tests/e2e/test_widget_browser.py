@@ -74,10 +74,31 @@ def test_question_gets_a_quoted_answer_with_its_source(page):
     assert "symptoms" in quote.inner_text().lower()
     footer = quote.locator("footer").inner_text()
     assert "Cytokine release syndrome (CRS), last reviewed 26 Jun 2026" in footer
+    ask(page, "what is grade 2 crs")  # quoted from the American page, which is overdue for review
     overdue = widget(page).locator("blockquote .caveat").first
+    overdue.wait_for(timeout=30000)
     assert "last reviewed on 28 Feb 2023" in overdue.inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "desktop-answer.png"))
+
+
+def test_tell_me_more_button_gives_the_next_passages(page):
+    open_chat(page)
+    ask(page, "how is crs treated")
+    more = widget(page).get_by_role("button", name="Tell me more")
+    more.first.wait_for(timeout=30000)
+    first = widget(page).locator("blockquote").all()
+    shown = {quote.get_attribute("data-passage") for quote in first}
+    more.first.click()
+    page.wait_for_function(
+        "n => document.querySelector('#crs-widget').shadowRoot.querySelectorAll('blockquote').length > n",
+        arg=len(first),
+        timeout=30000,
+    )
+    after = widget(page).locator("blockquote").all()[len(first) :]
+    assert after and not shown & {quote.get_attribute("data-passage") for quote in after}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "desktop-tell-me-more.png"))
 
 
 def test_red_flag_shows_the_emergency_banner_and_it_stays(page):

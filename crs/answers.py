@@ -1,0 +1,284 @@
+"""Answers to questions: the most relevant passages first, short, with follow-ups (issue 11).
+
+Plain Python, no Rasa import. ``answer()`` takes what the NLU found in a message (intent, treatments,
+triage findings) and the context of the last answer (kept by the action in the slot
+``answer_context``), ranks the passages (``crs.content.retrieval``) and returns the reply with its
+payload (``coverage``: answered, not_covered or unclear) and the new context.
+
+How a question is answered:
+- "Tell me more" (intent ``ask_more``, MORE by SMS) gives the next passages of the last answer.
+- A drug the sources do not name, or a question whose words the sources never use (after
+  synonyms), is "not covered": said honestly, with whom to ask and the topics; never a quote.
+- Otherwise the ranked passages: one to three, most relevant first, about 100 words in all.
+- A short follow-up ("and older people?", "how long?") is read with the last answer's topic,
+  treatment, grade, person and words; a question that names a new topic starts afresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Sequence
+
+from crs.content import Library, Locale, Quote, Segment, Treatment
+from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up
+from crs.dialogue import looks_like_question
+from crs.replies import Reply, payload, quote_payloads, render_segments
+
+MORE_INTENT = "ask_more"
+MORE_BUTTON = {"title": "Tell me more", "payload": f"/{MORE_INTENT}"}
+TOPIC_BUTTONS = [
+    {"title": "What is CRS?", "payload": "/ask_about_crs"},
+    {"title": "Symptoms", "payload": "/ask_symptoms"},
+    {"title": "When to get help", "payload": "/ask_when_to_get_help"},
+    {"title": "Treatment", "payload": "/ask_treatment"},
+]
+FALLBACK_BUTTONS = [
+    {"title": "What is CRS?", "payload": "/ask_about_crs"},
+    {"title": "Symptoms", "payload": "/ask_symptoms"},
+    {"title": "Causes", "payload": "/ask_causes"},
+    {"title": "Who is at risk", "payload": "/ask_risk_factors"},
+    {"title": "Grades of CRS", "payload": "/ask_grading"},
+    {"title": "When to get help", "payload": "/ask_when_to_get_help"},
+    {"title": "Prevention", "payload": "/ask_prevention"},
+    {"title": "Treatment", "payload": "/ask_treatment"},
+    {"title": "Diagnosis", "payload": "/ask_diagnosis"},
+    {"title": "Outlook", "payload": "/ask_outlook"},
+    {"title": "Can it happen again?", "payload": "/ask_recurrence"},
+    {"title": "Is this an emergency?", "payload": "/ask_is_emergency"},
+]
+CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "side", "effect", "likely"}
+# topics whose passages tell what a treatment for CRS is or does
+REMEDY_TOPICS = {"treatment", "prevention"}
+
+
+@dataclass
+class Asked:
+    """What the NLU found in the message."""
+
+    text: str
+    intent: str | None
+    topic: str | None = None  # the topic of a topic intent
+    treatments: Sequence[Treatment] = ()
+    unknown_treatment: str | None = None
+    triage: Dict[str, Any] | None = None
+    by_button: bool = False  # "/ask_symptoms": a topic chosen, no words to rank by
+
+
+@dataclass
+class Answer:
+    reply: Reply
+    context: Dict[str, Any] = field(default_factory=dict)
+
+
+def _segments(library: Library, passage: Passage, locale: Locale) -> List[Segment]:
+    segments = library.passage_segments(passage, locale)
+    if passage.context and segments:
+        return [f"{passage.context} …", *segments]
+    return segments
+
+
+def passages_reply(
+    library: Library,
+    passages: Sequence[Passage],
+    locale: Locale,
+    topic: str | None,
+    triage: Dict[str, Any] | None,
+    more: bool,
+    intro: str | None = None,
+    **extra: Any,
+) -> Reply | None:
+    segments: List[Segment] = []
+    for passage in passages:
+        segments.extend(_segments(library, passage, locale))
+    if not any(isinstance(segment, Quote) for segment in segments):
+        return None
+    label = library.topics[topic].label if topic in library.topics else None
+    intro = intro or (library.phrases["intro"].format(label=label) if label else library.phrases["intro_any"])
+    quotes = quote_payloads(library, segments)
+    excerpts = {passage.units[0].id for passage in passages if passage.context}
+    for quote in quotes:
+        quote["role"] = "answer"
+        if quote["passage_id"] in excerpts:
+            quote["excerpt"] = True
+    reply = Reply([intro, *render_segments(library, segments)], payload(topic, triage, quotes, coverage="answered"))
+    if more:
+        reply.buttons = [MORE_BUTTON]
+    reply.payload.update(extra, more_available=more)
+    return reply
+
+
+def not_covered_reply(
+    library: Library,
+    locale: Locale,
+    topic: str | None,
+    triage: Dict[str, Any] | None,
+    name: str | None = None,
+    drug: bool = False,
+) -> Reply:
+    what = f"“{name}”" if name else ("that treatment" if drug else "that")
+    verb = "mention" if name or drug else "cover"
+    paragraphs = [
+        library.phrases["not_covered"].format(verb=verb, what=what, helpline=locale.helpline),
+        library.phrases["offer_topics"],
+    ]
+    extra: Dict[str, Any] = {"coverage": "not_covered"}
+    if drug:
+        extra.update(treatments=[], unknown_treatment=name)
+    reply = Reply(paragraphs, payload(topic, triage, [], **extra))
+    reply.buttons = list(TOPIC_BUTTONS)
+    return reply
+
+
+def out_of_scope_reply(library: Library, locale: Locale, triage: Dict[str, Any] | None) -> Reply:
+    reply = Reply(
+        [library.phrases["out_of_scope"].format(helpline=locale.helpline)],
+        payload(None, triage, [], coverage="not_covered"),
+    )
+    reply.buttons = list(TOPIC_BUTTONS)
+    return reply
+
+
+def unclear_reply(library: Library, locale: Locale, triage: Dict[str, Any] | None) -> Reply:
+    reply = Reply(
+        [library.phrases["unclear"].format(emergency_number=locale.emergency_number)],
+        payload(None, triage, [], coverage="unclear"),
+    )
+    reply.buttons = list(FALLBACK_BUTTONS)
+    return reply
+
+
+def _treatment_topic(library: Library, treatments: Sequence[Treatment], words: Sequence[str]) -> str:
+    """A named drug: what a treatment for CRS does -> treatment; whether it causes CRS -> causes."""
+    if set(words) & CAUSE_WORDS:
+        return "causes"
+    unit_topics = set()
+    for topic_id, topic in library.topics.items():
+        ids = {unit.id for _, units in topic.ranges for unit in units}
+        if any(unit.id in ids for treatment in treatments for unit in treatment.units):
+            unit_topics.add(topic_id)
+    return "treatment" if unit_topics & REMEDY_TOPICS else "causes"
+
+
+def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, Any] | None) -> Answer:
+    """The reply to a question and the context to keep for the next one (see module docstring)."""
+    context = dict(context or {})
+    ranker = library.ranker()
+    budget = ranker.config.words_budget
+    by_id = {passage.id: passage for passage in ranker.passages}
+
+    def usable(passage: Passage) -> bool:
+        return bool(library.passage_segments(passage, locale))
+
+    if asked.intent == MORE_INTENT:
+        pending = [by_id[pid] for pid in context.get("more") or [] if pid in by_id]
+        if not pending:
+            reply = Reply(
+                [library.phrases["nothing_more"]],
+                payload(context.get("topic"), asked.triage, [], coverage="not_covered"),
+            )
+            reply.buttons = list(TOPIC_BUTTONS)
+            return Answer(reply, {**context, "more": []})
+        chosen: List[Passage] = []
+        for passage in pending:
+            if chosen and sum(p.words for p in chosen) + passage.words > budget:
+                break
+            chosen.append(passage)
+        rest = [p.id for p in pending[len(chosen) :]]
+        reply = passages_reply(
+            library, chosen, locale, context.get("topic"), asked.triage, bool(rest), intro=library.phrases["more_intro"]
+        )
+        if reply is None:
+            return Answer(unclear_reply(library, locale, asked.triage), context)
+        shown = list(context.get("shown") or []) + [p.id for p in chosen]
+        return Answer(reply, {**context, "shown": shown, "more": rest})
+
+    names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
+    informative = [] if asked.by_button else ranker.informative(asked.text, names)
+    words = ranker.expand(informative)
+    follow_up = bool(context.get("words") or context.get("topic")) and not asked.by_button
+    follow_up = follow_up and is_follow_up(asked.text, informative)
+    grade = grade_of(asked.text)
+    person = ranker.person_of(asked.text)
+    treatments = list(asked.treatments)
+    topic = asked.topic
+
+    if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
+        return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
+    known = [w for w in informative if w not in ranker.unknown(informative)]
+    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
+        text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
+        reply = Reply([text], payload(None, asked.triage, []))
+        return Answer(reply, context)
+    if asked.intent == "out_of_scope" and not (known and follow_up):
+        if not known and not looks_like_question(asked.text):
+            return Answer(unclear_reply(library, locale, asked.triage), context)  # gibberish
+        if not known or ranker.unknown_share(informative) >= ranker.config.unknown_share:
+            return Answer(out_of_scope_reply(library, locale, asked.triage), {})
+    if asked.intent == "nlu_fallback" and not known and not treatments and not looks_like_question(asked.text):
+        return Answer(unclear_reply(library, locale, asked.triage), context)
+    if ranker.unknown_share(informative) >= ranker.config.unknown_share:
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
+    if not informative and not treatments and not follow_up and topic is None and not asked.by_button:
+        return Answer(unclear_reply(library, locale, asked.triage), context)
+    drug_question = asked.intent in ("ask_about_drug", "ask_causes", "ask_risk_factors", "nlu_fallback")
+    if treatments and drug_question:
+        topic = _treatment_topic(library, treatments, words)
+
+    query = Query(
+        asked.text if not asked.by_button else "",
+        topic=topic,
+        treatments=tuple(t.id for t in treatments),
+        treatment_weight=1.0 if drug_question else 0.3,
+        words=tuple(w for w in ranker.content_words(asked.text) if w not in _name_words(names)),
+        grade=grade,
+        person=person,
+        symptom_passages=tuple(
+            f.get("passage_id", "") for f in (asked.triage or {}).get("findings", []) if f.get("assertion") == "present"
+        ),
+    )
+    if follow_up:
+        query.context_text = " ".join(context.get("words") or [])
+        query.context_topic = context.get("topic")
+        if not treatments and context.get("treatments"):
+            query.treatments = tuple(context["treatments"])
+        query.grade = grade if grade is not None else context.get("grade")
+        query.person = person or context.get("person")
+        query.shown = frozenset(context.get("shown") or [])
+        if topic is None or asked.intent == "nlu_fallback":
+            query.topic = context.get("topic")
+    ranked: List[Ranked] = ranker.rank(query, usable)
+    if not ranked or (ranked[0].score <= 0.05):
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
+    chosen = first_reply(ranked, budget)
+    answer_topic = query.topic or _main_topic(chosen[0].passage)
+    shown = list(query.shown) + [r.passage.id for r in chosen]
+    rest = following(ranked, shown)
+    extra: Dict[str, Any] = {}
+    if treatments:
+        extra["treatments"] = [t.id for t in treatments]
+    reply = passages_reply(
+        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), **extra
+    )
+    if reply is None:
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
+    new_context = {
+        "topic": answer_topic,
+        "treatments": list(query.treatments),
+        "grade": query.grade,
+        "person": query.person,
+        # only words the sources (or the synonyms) know: nothing personal is kept in the slot
+        "words": (known or (context.get("words") if follow_up else []) or [])[:12],
+        "shown": shown,
+        "more": rest,
+    }
+    return Answer(reply, new_context)
+
+
+def _name_words(names: Sequence[str]) -> set:
+    from crs.content.retrieval import lemmas
+
+    return {word for name in names for word in lemmas(name)}
+
+
+def _main_topic(passage: Passage) -> str | None:
+    return sorted(passage.topics)[0] if passage.topics else None

@@ -1,0 +1,128 @@
+"""Answers chosen by retrieval (issue 11), without Rasa: ranking, shortness, follow-ups, "Tell me
+more", an honest "not covered", drug questions by intent, excerpts around gaps."""
+
+from __future__ import annotations
+
+import pytest
+
+from crs.answers import MORE_BUTTON, Asked, answer
+from crs.content import default_library
+from crs.content.retrieval import grade_of, lemmas
+from tests.quote_checks import assert_quote_is_verbatim_and_intact
+
+LIBRARY = default_library()
+UK = LIBRARY.locale("uk")
+
+
+def ask(text, intent="nlu_fallback", context=None, locale=UK, triage=None):
+    topic = intent[4:] if intent.startswith("ask_") and intent[4:] in LIBRARY.topics else None
+    treatments = [treatment for treatment, _ in LIBRARY.find_treatments(text)]
+    asked = Asked(text, intent, topic, treatments=treatments, triage=triage, by_button=text.startswith("/"))
+    return answer(LIBRARY, asked, locale, context)
+
+
+def first_quotes(result, n=2):
+    return " ".join(quote["text"] for quote in result.reply.payload["quotes"][:n])
+
+
+def test_lookup_lemmatiser_needs_no_model():
+    assert lemmas("children are staying") == ("child", "be", "stay")
+    assert grade_of("my dad has grade two CRS") == 2 and grade_of("what is CRS") is None
+
+
+def test_every_passage_is_verbatim_and_intact():
+    ranker = LIBRARY.ranker()
+    assert len(ranker.passages) > 50
+    for passage in ranker.passages:
+        for locale in LIBRARY.locales.values():
+            for segment in LIBRARY.passage_segments(passage, locale):
+                if not isinstance(segment, str):
+                    assert_quote_is_verbatim_and_intact(LIBRARY, segment.payload(LIBRARY.today()))
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        (
+            "how soon after car t does crs usually start",
+            "ask_symptoms",
+            "the onset of CRS can happen within a few days",
+        ),
+        ("what blood test tells them it's crs", "ask_diagnosis", "Blood tests can help determine"),
+        ("what does tocilizumab do", "ask_causes", "Tocilizumab is a type of monoclonal antibody."),
+        ("does rituximab cause crs", "ask_about_drug", "rituximab (Rituxan)"),
+        ("is crs more likely in children", "ask_risk_factors", "Children may be at higher risk"),
+        ("can you die of crs", "ask_outlook", "CRS can be fatal"),
+        ("what is grade 3 crs", "ask_grading", "Grade 3 is a more severe reaction"),
+    ],
+)
+def test_the_passage_that_answers_comes_first(text, intent, expected):
+    result = ask(text, intent)
+    assert result.reply.payload["coverage"] == "answered"
+    assert expected in first_quotes(result), first_quotes(result, 3)
+
+
+def test_drug_questions_by_their_intent():
+    assert ask("what does tocilizumab do", "ask_causes").reply.payload["topic"] == "treatment"
+    assert ask("does rituximab cause crs", "ask_about_drug").reply.payload["topic"] == "causes"
+    unknown = ask("does keytruda cause crs", "ask_about_drug").reply
+    assert unknown.payload["coverage"] == "not_covered" and unknown.payload["quotes"] == []
+
+
+def test_replies_are_short_with_more_to_follow():
+    result = ask("/ask_treatment", "ask_treatment")
+    quotes = result.reply.payload["quotes"]
+    assert 1 <= len(quotes) <= 3 and result.reply.buttons == [MORE_BUTTON]
+    more = ask("tell me more", "ask_more", result.context)
+    shown = {quote["passage_id"] for quote in quotes}
+    assert more.reply.payload["quotes"] and not shown & {q["passage_id"] for q in more.reply.payload["quotes"]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is it safe to drink alcohol after car t",
+        "will i lose my hair with crs",
+        "how much does car t therapy cost",
+        "can I get pregnant after having crs",
+    ],
+)
+def test_not_covered_never_quotes(text):
+    reply = ask(text, "ask_prevention").reply
+    assert reply.payload["coverage"] == "not_covered" and reply.payload["quotes"] == []
+    assert "does not cover" in reply.text and UK.helpline in reply.text and reply.buttons
+
+
+def test_unclear_is_the_fallback_once():
+    reply = ask("blorp zing wibble").reply
+    assert reply.payload["coverage"] == "unclear" and len(reply.buttons) >= 11
+
+
+def test_follow_ups_carry_person_grade_and_words():
+    risk = ask("who is at risk of crs", "ask_risk_factors")
+    older = ask("and older people?", "ask_risk_factors", risk.context)
+    assert "Older people may have more severe symptoms" in first_quotes(older)
+    grade = ask("my consultant said I had grade 2 crs", "ask_grading")
+    serious = ask("is that serious?", "ask_outlook", grade.context)
+    assert "Grade 2 is a moderate reaction" in first_quotes(serious, 3)
+    stay = ask("will i need to stay in hospital for glofitamab", "ask_prevention")
+    hours = ask("how many hours?", "nlu_fallback", stay.context)
+    assert "24 hours after the end of your infusion" in first_quotes(hours)
+
+
+def test_an_excerpt_around_a_gap_is_marked():
+    reply = ask("does crs affect the heart", "ask_symptoms").reply
+    quote = reply.payload["quotes"][0]
+    assert quote["text"] == "Symptoms include dizziness and feeling faint due to low blood pressure or a fast heartbeat"
+    assert quote.get("excerpt") is True
+    assert "About the heart and circulation, the page says: …" in reply.paragraphs
+
+
+def test_uk_reader_never_gets_911():
+    reply = ask("which symptoms need emergency care", "ask_when_to_get_help").reply
+    assert "911" not in reply.text and "Call 999 or go to A&E" in reply.text
+
+
+def test_the_context_keeps_only_words_the_sources_know():
+    result = ask("who is at risk of crs? asking for Jennifer Smithson in Harrogate", "ask_risk_factors")
+    assert result.context["words"] and not {"jennifer", "smithson", "harrogate"} & set(result.context["words"])
