@@ -110,7 +110,8 @@ class Client:
     def say(self, sender: str, text: str) -> Turn:
         body = {"sender": sender, "message": text, "metadata": {"locale": self.locale}}
         response = requests.post(self.webhook, json=body, timeout=120)
-        response.raise_for_status()
+        if response.status_code >= 400:  # say why (the REST channel answers with a JSON error)
+            raise RuntimeError(f"REST {response.status_code}: {response.text[:300]}")
         return Turn(response.json())
 
 
@@ -121,14 +122,14 @@ def evaluate(client: Client, data: Dict[str, Any], show: bool) -> Dict[str, Any]
     all_turns: List[bool] = []
     reply_words: List[int] = []
     for item in data.get("questions") or []:
-        turn = client.say(f"eval-{uuid.uuid4().hex[:12]}", item["text"])
+        turn = client.say(f"eval-{uuid.uuid4().hex[:12]}x", item["text"])
         ok = turn.right(item["answer"])
         (uncovered if item["answer"] == "not_covered" else covered).append(ok)
         reply_words.append(turn.words)
         if show:
             print(f"{'OK ' if ok else 'BAD'} Q {item['text']!r}\n     {turn.summary()}")
     for conversation in data.get("conversations") or []:
-        sender = f"eval-{uuid.uuid4().hex[:12]}"
+        sender = f"eval-{uuid.uuid4().hex[:12]}x"
         for index, item in enumerate(conversation["turns"]):
             turn = client.say(sender, item["text"])
             reply_words.append(turn.words)
