@@ -57,6 +57,7 @@ _SENTENCE_NUMBER = re.compile(
     r"(?P<before>[a-z ]{0,14})(?<![\d/.,])(?P<value>\d{2,3})(?![\d/]|[.,]\d)\s*%?(?P<after>\s*(?:bpm|beats|degrees|deg|c\b|f\b|°)?)"
 )
 _OTHER_VITAL = re.compile(r"(?:pulse|hr|heart|bp|pressure|temp|temperature|rr|resp|breaths?|rate)\W*$")
+_USUAL_AFTER = re.compile(r"\s*%?\s*(?:is\s+)?(?:usual(?:ly)?|normal(?:ly)?|at baseline|baseline|most days|before)\b")
 _USUAL_CUE = re.compile(r"\b(?:usual(?:ly)?|normal(?:ly)?|always|baseline|before|from|discharge|typically|most days)\b")
 # A temperature read already, or named, and a later number said to be where it is now ("38.9 all
 # day and now it says 39").
@@ -211,7 +212,13 @@ def oxygen_sentence(sentence: re.Match, sats: Dict[str, Any], add: Callable[...,
         previous_end = match.end("value")
         if not 70 <= value <= 100 or match.group("after").strip() or _OTHER_VITAL.search(match.group("before")):
             continue
-        (usual if _USUAL_CUE.search(lead) else current).append((value, match))
+        # "96 usually", "normally 98": a usual cue just before or just after the number
+        trail = sentence.string[match.end("value") : min(sentence.end(), match.end("value") + 14)]
+        after = _USUAL_AFTER.match(trail)
+        said_usual = _USUAL_CUE.search(lead) or after
+        if after:  # the cue belongs to this number, not to the next one
+            previous_end = match.end("value") + after.end()
+        (usual if said_usual else current).append((value, match))
     if not current:
         return
     value, match = min(current, key=lambda item: item[0])
