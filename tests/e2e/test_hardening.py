@@ -4,6 +4,7 @@ around the red-flag check, no way into someone else's conversation, no personal 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import stat
 import subprocess
@@ -334,6 +335,12 @@ PERSONAL = {
 }
 
 
+def occurs(value: str, text: str) -> bool:
+    """The value as written, not as digits inside a longer number (a float such as a classifier's
+    confidence 0.000688645290210843 holds "90210")."""
+    return re.search(r"(?<![\d.])" + re.escape(value) + r"(?!\d)", text) is not None
+
+
 def test_personal_data_is_neither_stored_nor_logged_but_triage_uses_the_original(servers):
     conversation = sender()
     message = (
@@ -347,8 +354,8 @@ def test_personal_data_is_neither_stored_nor_logged_but_triage_uses_the_original
     stored = (servers.workdir / "trackers.db").read_bytes().decode("utf-8", "replace")
     logged = servers.rasa_log.read_text(errors="replace")
     for kind, value in PERSONAL.items():
-        assert value not in stored, kind
-        assert value not in logged, kind
+        assert not occurs(value, stored), kind
+        assert not occurs(value, logged), kind
     assert "husband can't breathe" not in logged
     texts_stored = [e.get("text") or "" for e in events_of(servers, f"rest:{conversation}") if e["event"] == "user"]
     assert texts_stored and "[phone]" in texts_stored[0] and "[email]" in texts_stored[0]
