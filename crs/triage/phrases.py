@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Dict, Iterable, List, Tuple
 
-SPECIAL_WORDS = ("*", "<year>", "<num>")
+SPECIAL_WORDS = ("*", "<year>", "<num>", "<times>")
 
 
 def _slots(phrase: str) -> List[Tuple[List[List[str]], bool]]:
@@ -29,6 +29,8 @@ def _token_spec(word: str) -> Dict[str, Any]:
         return {"IS_PUNCT": False}
     if word == "<year>":
         return {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}
+    if word == "<times>":  # nurses' "x4": four times
+        return {"TEXT": {"REGEX": r"^x\d{1,2}$"}}
     if word == "<num>":
         return {"LIKE_NUM": True}
     return {"NORM": word}
