@@ -27,7 +27,9 @@ READ_LIMIT = 20000
 RATE_BURST = 8
 RATE_SECONDS = 4.0
 
-_ODD_SPACING = re.compile(r"\s{2,}|[^\S ]")
+# The engine reads runs of spaces and tabs as one space itself (crs.triage.folding); a line break
+# it keeps, as the end of a sentence, so only a text with one inside needs the second reading.
+_LINE_BREAK = re.compile(r"\n")
 _BARE_INTENT = re.compile(r"/[a-z][a-z0-9_]{0,63}")
 _FORGET = re.compile(
     r"^\W*(?:please\s+)?(?:forget\s+(?:me|about\s+me|my\s+(?:data|details|conversation|chat|messages))"
@@ -41,12 +43,12 @@ FORGET_SECONDS = 300.0
 
 def assess(engine: Any, text: str) -> Dict[str, Any]:
     """The triage of a message as every channel runs it: the engine on the text as written and,
-    where the text has runs of spaces, tabs or line breaks inside it, on a copy with each run made
-    one space as well (the engine's tokenizer keeps such a run as a token of its own, which splits
-    a phrase: "can't  breathe"). The findings of both, offsets pointing into the text as written, the higher
-    level: adding a reading can only add a finding (when in doubt, escalate)."""
+    where a line break stands inside it, on a copy with each run of whitespace made one space as
+    well (the engine ends a sentence at a line break, which splits a phrase wrapped over two
+    lines: "can't\nbreathe"). The findings of both, offsets pointing into the text as written,
+    the higher level: adding a reading can only add a finding (when in doubt, escalate)."""
     result = engine.assess(text).as_dict()
-    if not _ODD_SPACING.search(text.strip()):
+    if not _LINE_BREAK.search(text.strip()):
         return result
     pieces: List[str] = []
     origin: List[int] = []

@@ -27,7 +27,7 @@ from crs.settings import ROOT
 from crs.triage.answers import AnswerReader
 from crs.triage.assertion import AssertionReader, Spans
 from crs.triage.findings import LEVELS, Finding, Triage, resolve
-from crs.triage.folding import Speller, fold
+from crs.triage.folding import Speller, fold, original_span
 from crs.triage.learned import LearnedDetector, corpus_digest, load_corpus
 from crs.triage.learned_reading import learned_concern, learned_findings
 from crs.triage.phrases import matcher_patterns, phrase_words
@@ -108,7 +108,7 @@ class TriageEngine:
         """Train the learned detector on the corpus, read the way this engine reads messages."""
         examples = load_corpus()
         texts = [" ".join(self._words(self._doc(fold(text)[0]))) for text, _ in examples]
-        red_flags = [fid for fid, spec in self.findings.items() if spec["level"] == "emergency"]
+        red_flags = [fid for fid in self.findings if self.is_red_flag(fid)]
         unknown = {label for _, labels in examples for label in labels} - set(self.findings)
         if unknown:
             raise ValueError(f"corpus labels not in the rules: {sorted(unknown)}")
@@ -145,13 +145,13 @@ class TriageEngine:
         close to a red flag without naming one."""
         for _, start, end in self.state_changes(doc):
             if self.assertions.read(doc, start, end, "emergency", spans) == "present":
-                return text[origin[doc[start].idx] : origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1]
+                return text[slice(*original_span(doc, origin, start, end))]
         if self.learned is not None and not readings:
             # (readings on the safe side, "sats 97 pulse 88", are no cause for concern)
             near = learned_concern(self, doc, spans)
             if near is not None:
                 start, end = near
-                return text[origin[doc[start].idx] : origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1]
+                return text[slice(*original_span(doc, origin, start, end))]
         return None
 
     def answer(self, text: str) -> str | None:
@@ -237,8 +237,7 @@ class TriageEngine:
         score: float | None = None,
     ) -> Finding:
         spec = self.findings[finding_id]
-        char_start = origin[doc[start].idx]
-        char_end = origin[doc[end - 1].idx + len(doc[end - 1]) - 1] + 1
+        char_start, char_end = original_span(doc, origin, start, end)
         return Finding(
             id=finding_id,
             level=spec["level"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Tuple
 
+from spacy.tokens import Doc
+
 from crs.spelling import within_edits
 
 _APOSTROPHES = {"'", "’", "‘", "`", "´"}
@@ -57,6 +59,12 @@ def fold(text: str) -> Tuple[str, List[int]]:
 
 
 # -- the phrase syntax ----------------------------------------------------------------------------
+
+
+def original_span(doc: Doc, origin: List[int], start: int, end: int) -> Tuple[int, int]:
+    """Where tokens [start, end) of a folded message's doc stand in the message as written."""
+    last = doc[end - 1]
+    return origin[doc[start].idx], origin[last.idx + len(last) - 1] + 1
 
 
 class Speller:

@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 
 from crs.triage.assertion import Spans
 from crs.triage.findings import Finding, with_assertion
+from crs.triage.folding import original_span
 from crs.triage.learned import ANY_RED_FLAG
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,8 +132,7 @@ def learned_findings(
     def wanted(label: str, segment: Tuple[int, int]) -> bool:
         if label in present or label not in engine.findings:
             return False
-        char_start = origin[doc[segment[0]].idx]
-        char_end = origin[doc[segment[1] - 1].idx + len(doc[segment[1] - 1]) - 1] + 1
+        char_start, char_end = original_span(doc, origin, *segment)
         # the rules read these words for this sign already (a reading, "breathing is fine"):
         # their reading stands
         return not any(f.id in RELATED.get(label, (label,)) and char_start <= f.start < char_end for f in found)

@@ -19,9 +19,7 @@ def main() -> int:
     detector = engine.train_detector(corpus_digest())
     detector.save(MODEL_PATH)
     examples = load_corpus()
-    red = sum(
-        1 for _, labels in examples if any(engine.findings.get(x, {}).get("level") == "emergency" for x in labels)
-    )
+    red = sum(1 for _, labels in examples if any(engine.is_red_flag(label) for label in labels))
     print(
         f"learned detector: {len(examples)} messages ({red} with a red flag), {len(detector.labels)} labels, "
         f"'any red flag' threshold {detector.thresholds[ANY_RED_FLAG]:.2f}; "
