@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from crs.triage.matching import GatedMatcher
 from crs.triage.phrases import matcher_patterns
 
 # (start token, end token, level) of every symptom phrase matched in the message
@@ -142,9 +142,9 @@ class AssertionReader:
         self.negation_window = int(assertion.get("negation_window", 5))
         self.clause_words = set(assertion.get("clause_breaks", []))
         self.list_joiners = set(assertion.get("list_joiners", ["or", "nor", "any", "and/or"]))
-        self.cues: Dict[str, Matcher] = {}
+        self.cues: Dict[str, GatedMatcher] = {}
         for name in CUE_LISTS:
-            matcher = Matcher(vocab)
+            matcher = GatedMatcher(vocab)
             for phrase in assertion.get(name, []):
                 matcher.add(name, matcher_patterns(phrase))
             self.cues[name] = matcher

@@ -20,7 +20,6 @@ from typing import Any, Dict, List, Tuple
 
 import spacy
 import yaml
-from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from crs.settings import ROOT
@@ -30,6 +29,7 @@ from crs.triage.findings import LEVELS, Finding, Triage, resolve
 from crs.triage.folding import Speller, fold, original_span
 from crs.triage.learned import LearnedDetector, corpus_digest, load_corpus
 from crs.triage.learned_reading import learned_concern, learned_findings
+from crs.triage.matching import GatedMatcher
 from crs.triage.phrases import matcher_patterns, phrase_words
 from crs.triage.readings import number_findings
 
@@ -59,9 +59,9 @@ class TriageEngine:
         self.findings = {spec["id"]: spec for spec in rules["findings"]}
         self.numbers = rules.get("numbers") or {}
 
-        self.symptoms = Matcher(vocab)
-        self.vetoes = Matcher(vocab)
-        self.mentions = Matcher(vocab)
+        self.symptoms = GatedMatcher(vocab)
+        self.vetoes = GatedMatcher(vocab)
+        self.mentions = GatedMatcher(vocab)
         for spec in rules["findings"]:
             if spec["level"] not in LEVELS[1:]:
                 raise ValueError(f"finding {spec['id']}: unknown level {spec['level']!r}")
@@ -72,10 +72,10 @@ class TriageEngine:
             for phrase in spec.get("mentions") or []:
                 self.mentions.add(spec["id"], matcher_patterns(phrase))
 
-        self.state_changes = Matcher(vocab)
+        self.state_changes = GatedMatcher(vocab)
         for phrase in rules.get("state_changes") or []:
             self.state_changes.add("state_change", matcher_patterns(phrase))
-        self.idioms = Matcher(vocab)
+        self.idioms = GatedMatcher(vocab)
         for phrase in rules.get("idioms") or []:
             self.idioms.add("idiom", matcher_patterns(phrase))
         self.assertions = AssertionReader(vocab, rules["assertion"])

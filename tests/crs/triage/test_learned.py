@@ -119,3 +119,12 @@ def test_the_command_line_says_which_detector_fired_and_why():
     why = "\n".join(output["why"])
     assert "high_fever" in why and "reading: 39.4" in why
     assert any(f["detector"] in ("rules", "learned") for f in output["findings"])
+
+
+def test_the_fast_featurizer_computes_what_the_fitted_vectorizer_computes(engine):
+    # the detector builds its TF-IDF rows itself (speed); they must be sklearn's, to the last bit
+    texts = [text for text, _ in load_corpus()[::7]] + ["", "zzz qqq", "a", "cant   breathe!!", "é ü 🙂"]
+    expected = engine.learned.vectorizer.transform(texts)
+    built = engine.learned._features(texts)
+    assert built.shape == expected.shape
+    assert abs(expected - built).max() < 1e-12
