@@ -7,10 +7,13 @@ MODEL := models/crs.tar.gz
 # the learned red-flag detector (issue 9): trained from its corpus, read with the rules' spellings
 DETECTOR := models/red_flag_detector.joblib
 DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml) data/nlu/conversation.yml data/nlu/topics.yml data/nlu/treatments.yml crs/triage/learned.py crs/triage/folding.py
+# the answer model (issue 11): which passage answers a question, learned from its corpus
+ANSWER_MODEL := models/answer_model.joblib
+ANSWER_INPUTS := $(wildcard data/content/questions/*.yml) crs/content/learned.py $(wildcard data/sources/*) data/content/topics.yml data/content/retrieval.yml
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean
+.PHONY: help install browser detector answer-model train run shell test lint unit bench content-report purge clean
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -18,6 +21,7 @@ help:
 	@echo "make shell           talk to the running assistant in this terminal"
 	@echo "make bench           measure the red-flag engine (rules and learned detector)"
 	@echo "make detector        train the learned red-flag detector when its corpus changed"
+	@echo "make answer-model    train the answer model when its questions or the sources changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
 	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
 
@@ -49,13 +53,19 @@ $(DETECTOR): $(DETECTOR_INPUTS) | $(VENV)/.installed
 
 detector: $(DETECTOR)
 
+$(ANSWER_MODEL): $(ANSWER_INPUTS) | $(VENV)/.installed
+	$(PY) -m crs.content.learned
+	@touch $@
+
+answer-model: $(ANSWER_MODEL)
+
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed $(DETECTOR)
 	$(RASA) train --domain domain --config config.yml --data data/nlu data/rules --fixed-model-name crs --out models
 	@touch $@
 
 train: $(MODEL)
 
-run: $(MODEL) $(DETECTOR)
+run: $(MODEL) $(DETECTOR) $(ANSWER_MODEL)
 	@scripts/run.sh
 
 shell: $(VENV)/.installed
@@ -65,10 +75,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check crs actions components tests scripts
 	$(VENV)/bin/ruff format --check crs actions components tests scripts
 
-unit: $(VENV)/.installed $(DETECTOR)
+unit: $(VENV)/.installed $(DETECTOR) $(ANSWER_MODEL)
 	$(VENV)/bin/pytest -m "not rasa" -q
 
-test: $(MODEL) $(DETECTOR) lint browser
+test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
 bench: $(VENV)/.installed $(DETECTOR)

@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.intake import FULL_TRIAGE, merge_triage, triage_text
 from crs.content import default_library
-from crs.dialogue import CHECK_INTENTS, TRIAGE_INTENTS
+from crs.dialogue import CHECK_INTENTS, TRIAGE_INTENTS, is_general_question
 from crs.languages import default_languages
 from crs.triage import default_engine
 
@@ -118,7 +118,12 @@ class RedFlagDetector(_RuleComponent):
                 best = ranking[0] if ranking and ranking[0].get("confidence", 0) >= 0.2 else None
                 replacement = best or {"name": "report_symptom", "confidence": 1.0}
                 guess = (message.get(INTENT) or {}).get("confidence", 0.0)
-                if guess < UNSURE_TRIAGE_GUESS and (best is None or best.get("confidence", 0) < FALLBACK_THRESHOLD):
+                if best is None and is_general_question(text, data.get("findings") or []):
+                    # a question about CRS in general ("can it make you sleepy?", "can CRS affect
+                    # the heart?"): answered (issue 11), with "if this is happening now, call
+                    # 999" where it names a red flag; the check is for reports about someone
+                    replacement = {"name": "nlu_fallback", "confidence": 1.0}
+                elif guess < UNSURE_TRIAGE_GUESS and (best is None or best.get("confidence", 0) < FALLBACK_THRESHOLD):
                     # neither guess is sure (gibberish, a question in other words): the answer
                     # action decides between an answer, "not covered" and the topics (issue 11)
                     replacement = {"name": "nlu_fallback", "confidence": 1.0}

@@ -160,7 +160,24 @@ def _treatment_topic(library: Library, treatments: Sequence[Treatment], words: S
 
 
 def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, Any] | None) -> Answer:
-    """The reply to a question and the context to keep for the next one (see module docstring)."""
+    """The reply to a question and the context to keep for the next one (see module docstring).
+
+    A question about a red flag ("can it cause fits?") may come from someone who sees it now: its
+    reply starts with what to do if it is happening now (the emergency number first)."""
+    result = _answer(library, asked, locale, context)
+    asks_about_red_flag = any(
+        finding.get("level") == "emergency" and finding.get("assertion") == "hypothetical"
+        for finding in (asked.triage or {}).get("findings") or []
+    )
+    if asks_about_red_flag and (asked.triage or {}).get("level") == "none":
+        reply = result.reply
+        line = library.phrases["if_now"].format(instruction=locale.emergency_instruction)
+        payload_ = {key: value for key, value in reply.payload.items() if key != "display"}
+        result.reply = Reply([line, *reply.paragraphs], payload_, reply.buttons, spoken=reply.spoken)
+    return result
+
+
+def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, Any] | None) -> Answer:
     context = dict(context or {})
     ranker = library.ranker()
     budget = ranker.config.words_budget
@@ -205,20 +222,44 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
     if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     known = [w for w in informative if w not in ranker.unknown(informative)]
+    # the answer model (crs.content.learned): how likely some passage answers this, and which
+    covered, learned = (1.0, None)
+    if ranker.learned is not None and not asked.by_button:
+        covered, learned = ranker.learned.predict(asked.text)
+        covered = max(covered, _sure_passage(learned))
+        if follow_up and context.get("words"):
+            # a short follow-up leans on the last question: read with its words too
+            _, leaning = ranker.learned.predict(" ".join(context["words"]) + " " + asked.text)
+            learned = _follow_mix(learned, leaning)
+    thresholds = ranker.config.not_covered
+    sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)
+    sure_uncovered = learned is not None and covered < thresholds.get("covered_below", 0.2) and not follow_up
+    unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))
         return Answer(reply, context)
-    if asked.intent == "out_of_scope" and not (known and follow_up):
+    if asked.intent == "out_of_scope" and not (known and follow_up) and not sure_covered:
         if not known and not looks_like_question(asked.text):
             return Answer(unclear_reply(library, locale, asked.triage), context)  # gibberish
-        if not known or ranker.unknown_share(informative) >= ranker.config.unknown_share:
+        if not known or unknown_words or sure_uncovered:
             return Answer(out_of_scope_reply(library, locale, asked.triage), {})
     if asked.intent == "nlu_fallback" and not known and not treatments and not looks_like_question(asked.text):
-        return Answer(unclear_reply(library, locale, asked.triage), context)
-    if ranker.unknown_share(informative) >= ranker.config.unknown_share:
+        if not sure_covered:
+            return Answer(unclear_reply(library, locale, asked.triage), context)
+    # not covered: the model is sure no passage answers, or the question's words are unknown to
+    # the sources and the model does not say otherwise (either alone, without a model)
+    uncertain = learned is not None and covered < thresholds.get("unknown_words_below", 0.6)
+    if sure_uncovered or (unknown_words and (learned is None or uncertain)):
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
-    if not informative and not treatments and not follow_up and topic is None and not asked.by_button:
+    if (
+        not informative
+        and not treatments
+        and not follow_up
+        and topic is None
+        and not asked.by_button
+        and not sure_covered
+    ):
         return Answer(unclear_reply(library, locale, asked.triage), context)
     drug_question = asked.intent in ("ask_about_drug", "ask_causes", "ask_risk_factors", "nlu_fallback")
     if treatments and drug_question:
@@ -232,6 +273,8 @@ def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, An
         words=tuple(w for w in ranker.content_words(asked.text) if w not in _name_words(names)),
         grade=grade,
         person=person,
+        learned=learned,
+        learned_weight=1.0 if not follow_up else ranker.config.weights.get("learned_follow_up", 0.5),
         symptom_passages=tuple(
             f.get("passage_id", "") for f in (asked.triage or {}).get("findings", []) if f.get("assertion") == "present"
         ),
@@ -282,3 +325,23 @@ def _name_words(names: Sequence[str]) -> set:
 
 def _main_topic(passage: Passage) -> str | None:
     return sorted(passage.topics)[0] if passage.topics else None
+
+
+SURE_PASSAGE = 0.97
+
+
+def _sure_passage(learned: Dict[str, float]) -> float:
+    """A passage the answer model is all but certain of makes the question covered."""
+    best = max(learned.values(), default=0.0)
+    return best if best >= SURE_PASSAGE else 0.0
+
+
+FOLLOW_MODE = "max"
+
+
+def _follow_mix(alone: Dict[str, float], leaning: Dict[str, float]) -> Dict[str, float]:
+    if FOLLOW_MODE == "leaning":
+        return leaning
+    if FOLLOW_MODE == "mean":
+        return {pid: (alone[pid] + leaning.get(pid, 0.0)) / 2 for pid in alone}
+    return {pid: max(alone[pid], leaning.get(pid, 0.0)) for pid in alone}

@@ -49,6 +49,23 @@ def looks_like_question(text: str) -> bool:
     return "?" in text or (bool(_QUESTION.match(text)) and len(text.split()) >= 3)
 
 
+# words that put a person in a message: a question that has one may be a report about them
+_PERSON = re.compile(
+    r"\b(?:i|im|i'm|ive|i've|me|my|mine|he|hes|he's|him|his|she|shes|she's|her|hers|we|our|us|they|"
+    r"them|their|mum|mom|mam|dad|husband|wife|partner|son|daughter|child|kid|baby|brother|sister|"
+    r"mother|father|nan|gran|grandad|grandma|grandpa|friend|boyfriend|girlfriend|patient)\b",
+    re.IGNORECASE,
+)
+
+
+def is_general_question(text: str, findings: Sequence[Dict[str, Any]]) -> bool:
+    """A question about CRS in general: asked as a question, about nobody in particular, and any
+    sign in it read by the rules as the subject of the question (hypothetical), none as present."""
+    if not looks_like_question(text) or _PERSON.search(text):
+        return False
+    return all(finding.get("assertion") == "hypothetical" for finding in findings)
+
+
 def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
     """After the urgent instruction, is the question asked still answered (by the answer action)?"""
     return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))

@@ -14,6 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
+from crs.content.learned import load_or_train
 from crs.content.model import REQUIRED_PASSAGE_SETS, TOPIC_IDS, Locale, Quote, Segment, Topic, format_date
 from crs.content.retrieval import Passage, Ranker, RetrievalConfig, _orphan, build_passages
 from crs.content.sources import ALL_LOCALES, ContentError, Source, Unit, load_sources
@@ -280,6 +281,7 @@ class Library:
             passages = build_passages(self.sources.values(), ranges, config.excerpts)
             treatment_units = {t.id: frozenset(unit.id for unit in t.units) for t in self.treatments}
             self._ranker = Ranker(passages, config, treatment_units)
+            self._ranker.learned = load_or_train([(passage.id, passage.text) for passage in passages])
         return self._ranker
 
     def passage_segments(self, passage: Passage, locale: Locale) -> List[Segment]:

@@ -15,7 +15,7 @@ never use (after synonyms). Nothing here writes medical text: it only selects ve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Sequence, Set, Tuple
 
@@ -122,6 +122,8 @@ class Query:
     context_topic: str | None = None
     shown: FrozenSet[str] = frozenset()  # passage ids already shown in this thread
     words: Tuple[str, ...] | None = None  # the words to rank by (default: the text's content words)
+    learned: Dict[str, float] | None = None  # the answer model's probability for each passage id
+    learned_weight: float = 1.0  # its share: less in a follow-up, where the context says more
 
 
 @dataclass
@@ -141,6 +143,7 @@ class RetrievalConfig:
     weights: Dict[str, float]
     words_budget: int
     unknown_share: float
+    not_covered: Dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_yaml(cls, data: dict) -> RetrievalConfig:
@@ -153,6 +156,7 @@ class RetrievalConfig:
             weights={key: float(value) for key, value in (data.get("weights") or {}).items()},
             words_budget=int(data.get("words_budget", 75)),
             unknown_share=float((data.get("not_covered") or {}).get("unknown_share", 0.5)),
+            not_covered={key: float(value) for key, value in (data.get("not_covered") or {}).items()},
         )
 
     @classmethod
@@ -275,6 +279,7 @@ class Ranker:
         self.documents = [self._document(passage) for passage in self.passages]
         self.vocabulary = frozenset(word for document in self.documents for word in document)
         self.bm25 = BM25Okapi(self.documents, k1=1.2, b=0.5)
+        self.learned = None  # the answer model (crs.content.learned), set by the library
 
     def _document(self, passage: Passage) -> List[str]:
         words = [w for w in lemmas(f"{passage.text} {passage.heading} {passage.context or ''}") if w not in self.stop]
@@ -378,6 +383,8 @@ class Ranker:
                 score += weights.get("person", 0.8)
             if query.symptom_passages and ids & set(query.symptom_passages):
                 score += weights.get("symptom", 0.3)
+            if query.learned:
+                score += weights.get("learned", 1.0) * query.learned_weight * query.learned.get(passage.id, 0.0)
             if passage.context:
                 score -= weights.get("excerpt", 0.15)  # an excerpt stands in for its passage only
             if passage.id in query.shown:

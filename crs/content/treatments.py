@@ -63,4 +63,34 @@ def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Tr
             ):
                 found.append((treatment, word))
                 break
+        else:
+            heard = _heard_as_words(treatment, words)
+            if heard:
+                found.append((treatment, heard))
     return found
+
+
+def sounds(text: str) -> str:
+    """A rough sound of a word, for names that voice-to-text splits and misspells: "toss ill zoo
+    mab" and "tocilizumab" sound alike."""
+    text = re.sub(r"ph", "f", text)
+    text = re.sub(r"c(?=[eiy])", "s", text)
+    text = text.replace("c", "k").replace("z", "s").replace("y", "i").replace("oo", "u").replace("ou", "u")
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
+    """A long one-word name heard as two to four words ("glow fit a mab", "blinnatumo mab")."""
+    for name in treatment.single_words:
+        if len(name) < 8:
+            continue
+        target = sounds(name)
+        for size in (2, 3, 4):
+            for start in range(len(words) - size + 1):
+                window = words[start : start + size]
+                joined = "".join(window)
+                if abs(len(joined) - len(name)) > 3 or not joined[:1] == name[:1]:
+                    continue
+                if within_edits(sounds(joined), target, _typo_limit(name)):
+                    return " ".join(window)
+    return None

@@ -126,3 +126,35 @@ def test_uk_reader_never_gets_911():
 def test_the_context_keeps_only_words_the_sources_know():
     result = ask("who is at risk of crs? asking for Jennifer Smithson in Harrogate", "ask_risk_factors")
     assert result.context["words"] and not {"jennifer", "smithson", "harrogate"} & set(result.context["words"])
+
+
+@pytest.mark.parametrize(
+    "text", ["wat is CRS", "symtoms of crs", "Could you tell me in plain terms what cytokine release syndrome is?"]
+)
+def test_short_misspelt_or_wordy_questions_are_answered_not_called_uncovered(text):
+    # issue 11's first blind run: words the sources never use ("wat", "terms") made these "not covered"
+    reply = ask(text).reply
+    assert reply.payload["coverage"] == "answered" and reply.payload["quotes"]
+
+
+def test_a_question_about_a_red_flag_starts_with_what_to_do_if_it_is_happening_now():
+    triage = {
+        "level": "none",
+        "findings": [{"id": "seizure", "level": "emergency", "assertion": "hypothetical", "passage_id": "us.p062.s1"}],
+    }
+    reply = ask("can crs cause fits", "ask_symptoms", triage=triage).reply
+    assert reply.paragraphs[0] == f"If this is happening to someone now: {UK.emergency_instruction}"
+    assert "999" in reply.paragraphs[0] and reply.payload["quotes"]
+    assert reply.payload["display"][0] == {"type": "text", "text": reply.paragraphs[0]}
+    plain = ask("what are the symptoms of crs", "ask_symptoms").reply
+    assert not plain.paragraphs[0].startswith("If this is happening")
+
+
+def test_a_drug_name_heard_as_several_words_is_the_drug():
+    for heard, drug in [
+        ("glow fit a mab", "glofitamab"),
+        ("toss ill zoo mab", "tocilizumab"),
+        ("blinnatumo mab", "blinatumomab"),
+    ]:
+        assert [t.id for t, _ in LIBRARY.find_treatments(f"can {heard} cause crs")] == [drug]
+    assert LIBRARY.find_treatments("my dad is on it and feels a bit tired") == []

@@ -18,6 +18,7 @@ from crs.dialogue import (
     URGENT,
     TurnView,
     check_groups,
+    is_general_question,
     plan,
     red_flag_ids,
 )
@@ -200,3 +201,18 @@ def test_a_failed_custom_action_gets_the_apology():
 def test_locale_follows_the_channel():
     assert decide(view("hi", intent="greet", locale_hint="us")).events["locale"] == "us"
     assert "locale" not in decide(view("hi", intent="greet", locale_hint="fr")).events
+
+
+@pytest.mark.parametrize(
+    "text, findings, general",
+    [
+        ("can it make you sleepy or hard to wake up", [{"assertion": "hypothetical"}], True),
+        ("Can CRS affect the heart?", [], True),
+        ("can it make my husband sleepy?", [{"assertion": "hypothetical"}], False),  # a person: may be a report
+        ("is he going to be sleepy?", [{"assertion": "hypothetical"}], False),
+        ("sleepy and hard to wake", [{"assertion": "hypothetical"}], False),  # not a question
+        ("can it cause fits? having one now", [{"assertion": "present"}], False),
+    ],
+)
+def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, general):
+    assert is_general_question(text, findings) is general

@@ -1,0 +1,64 @@
+"""The answer model (issue 11): learned from a corpus of people's questions labelled with the
+passages that answer them (or none), combined with the lexical ranker."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from crs.content import default_library
+from crs.content.learned import MODEL_PATH, PassageClassifier, digest, load_corpus
+
+LIBRARY = default_library()
+RANKER = LIBRARY.ranker()
+PASSAGES = [(passage.id, passage.text) for passage in RANKER.passages]
+
+
+def test_the_corpus_is_large_varied_and_names_only_real_passages():
+    examples = load_corpus()
+    assert len(examples) >= 2000
+    ids = {pid for pid, _ in PASSAGES}
+    labels = Counter(pid for _, row in examples for pid in row)
+    assert set(labels) <= ids
+    assert len(labels) >= 0.9 * len(ids)  # nearly every passage has questions of its own
+    assert sum(1 for _, row in examples if not row) >= 300  # questions the sources do not answer
+
+
+def test_the_library_uses_the_saved_model_and_a_stale_one_is_not_used(tmp_path):
+    assert RANKER.learned is not None
+    assert PassageClassifier.load(MODEL_PATH, digest(PASSAGES)) is not None
+    assert PassageClassifier.load(MODEL_PATH, "another corpus") is None
+    assert PassageClassifier.load(tmp_path / "missing.joblib") is None
+    broken = tmp_path / "broken.joblib"
+    broken.write_bytes(b"not a model")
+    assert PassageClassifier.load(broken) is None
+
+
+def test_training_refuses_a_passage_that_does_not_exist():
+    with pytest.raises(ValueError, match="do not exist"):
+        PassageClassifier.train([("what is crs", ("no.such.passage",))], PASSAGES)
+
+
+@pytest.mark.parametrize(
+    "question, passage_words",
+    [
+        ("wat is crs", "Cytokine release syndrome (CRS)"),
+        ("will it hurt", "headache"),
+        ("how quick does it come on after the drip", "onset"),
+        ("what do they give you if toci doesnt work", "anakinra"),
+    ],
+)
+def test_questions_in_other_words_find_their_passage(question, passage_words):
+    covered, scores = RANKER.learned.predict(question)
+    best = max(scores, key=scores.get)
+    text = {pid: text for pid, text in PASSAGES}[best]
+    assert covered > 0.5 and passage_words.lower() in text.lower(), (best, text)
+
+
+@pytest.mark.parametrize(
+    "question", ["can i drive after car t", "is it ok to drink wine on glofitamab", "how much does car t cost"]
+)
+def test_questions_no_passage_answers_are_not_covered(question):
+    covered, _ = RANKER.learned.predict(question)
+    assert covered < RANKER.config.not_covered["covered_below"]
