@@ -227,10 +227,14 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if ranker.learned is not None and not asked.by_button:
         covered, learned = ranker.learned.predict(asked.text)
         covered = max(covered, _sure_passage(learned))
-        if follow_up and context.get("words"):
-            # a short follow-up leans on the last question: read with its words too
-            _, leaning = ranker.learned.predict(" ".join(context["words"]) + " " + asked.text)
-            learned = _follow_mix(learned, leaning)
+        if follow_up and (context.get("words") or context.get("treatments")):
+            # a short follow-up leans on the last question: read after its words too (the model
+            # learned follow-ups this way: crs.content.learned.load_corpus)
+            by_id = {treatment.id: treatment for treatment in library.treatments}
+            named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
+            kept = [*(context.get("words") or []), *named]
+            _, leaning = ranker.learned.predict(" ".join(kept) + " " + asked.text)
+            learned = leaning
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)
     sure_uncovered = learned is not None and covered < thresholds.get("covered_below", 0.2) and not follow_up
@@ -334,14 +338,3 @@ def _sure_passage(learned: Dict[str, float]) -> float:
     """A passage the answer model is all but certain of makes the question covered."""
     best = max(learned.values(), default=0.0)
     return best if best >= SURE_PASSAGE else 0.0
-
-
-FOLLOW_MODE = "max"
-
-
-def _follow_mix(alone: Dict[str, float], leaning: Dict[str, float]) -> Dict[str, float]:
-    if FOLLOW_MODE == "leaning":
-        return leaning
-    if FOLLOW_MODE == "mean":
-        return {pid: (alone[pid] + leaning.get(pid, 0.0)) / 2 for pid in alone}
-    return {pid: max(alone[pid], leaning.get(pid, 0.0)) for pid in alone}

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import yaml
 
@@ -48,12 +48,27 @@ def corpus_files(corpus_dir: Path = CORPUS_DIR) -> List[Path]:
     return sorted(corpus_dir.glob("*.yml"))
 
 
-def load_corpus(corpus_dir: Path = CORPUS_DIR) -> List[Tuple[str, Tuple[str, ...]]]:
-    """(question, passage ids that answer it); no ids: the sources do not answer it."""
+def load_corpus(
+    corpus_dir: Path = CORPUS_DIR, context_words: Callable[[str], List[str]] | None = None
+) -> List[Tuple[str, Tuple[str, ...]]]:
+    """(question, passage ids that answer it); no ids: the sources do not answer it.
+
+    A file may also hold short conversations (``{turns: [{text, passages}]}``): their first turn is
+    a question; a later turn is read as the answers read a follow-up, after the words kept from the
+    turns before it (``context_words``: the words the answer context keeps of a question)."""
     examples = []
     for path in corpus_files(corpus_dir):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            examples.append((str(item["text"]), tuple(str(pid) for pid in item.get("passages") or ())))
+            if "turns" not in item:
+                examples.append((str(item["text"]), tuple(str(pid) for pid in item.get("passages") or ())))
+                continue
+            kept: List[str] = []
+            for turn in item["turns"]:
+                text = str(turn["text"])
+                ids = tuple(str(pid) for pid in turn.get("passages") or ())
+                examples.append(((" ".join(kept) + " " + text).strip() if kept else text, ids))
+                if context_words is not None:
+                    kept = context_words(text) or kept
     return examples
 
 
@@ -149,7 +164,11 @@ class PassageClassifier:
         return cls(data["vectorizer"], data["classifiers"], data["digest"])
 
 
-def load_or_train(passages: Sequence[Tuple[str, str]], path: Path = MODEL_PATH) -> PassageClassifier | None:
+def load_or_train(
+    passages: Sequence[Tuple[str, str]],
+    context_words: Callable[[str], List[str]] | None = None,
+    path: Path = MODEL_PATH,
+) -> PassageClassifier | None:
     """The saved model if it matches the corpus and passages; else trained now (and saved).
     None when there is no corpus (the ranker then works on words alone)."""
     if not corpus_files():
@@ -158,7 +177,7 @@ def load_or_train(passages: Sequence[Tuple[str, str]], path: Path = MODEL_PATH) 
     model = PassageClassifier.load(path, wanted)
     if model is None:
         logger.info("training the answer model (its corpus or the passages changed)")
-        model = PassageClassifier.train(load_corpus(), passages, wanted)
+        model = PassageClassifier.train(load_corpus(context_words=context_words), passages, wanted)
         try:
             model.save(path)
         except OSError:

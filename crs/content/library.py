@@ -281,7 +281,10 @@ class Library:
             passages = build_passages(self.sources.values(), ranges, config.excerpts)
             treatment_units = {t.id: frozenset(unit.id for unit in t.units) for t in self.treatments}
             self._ranker = Ranker(passages, config, treatment_units)
-            self._ranker.learned = load_or_train([(passage.id, passage.text) for passage in passages])
+            ranker = self._ranker
+            self._ranker.learned = load_or_train(
+                [(passage.id, passage.text) for passage in passages], ranker.context_words
+            )
         return self._ranker
 
     def passage_segments(self, passage: Passage, locale: Locale) -> List[Segment]:

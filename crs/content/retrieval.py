@@ -306,6 +306,12 @@ class Ranker:
         }
         return [w for w in self.content_words(text) if w not in named and w not in people and w not in names]
 
+    def context_words(self, text: str) -> List[str]:
+        """What the answer context keeps of a question: its words the sources know (lemmas)."""
+        informative = self.informative(text)
+        unknown = set(self.unknown(informative))
+        return [word for word in informative if word not in unknown][:12]
+
     def expand(self, words: Iterable[str]) -> List[str]:
         return list(self.weighted(words))
 

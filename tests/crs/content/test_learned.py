@@ -62,3 +62,20 @@ def test_questions_in_other_words_find_their_passage(question, passage_words):
 def test_questions_no_passage_answers_are_not_covered(question):
     covered, _ = RANKER.learned.predict(question)
     assert covered < RANKER.config.not_covered["covered_below"]
+
+
+def test_follow_ups_in_the_corpus_are_read_after_the_last_questions_words(tmp_path):
+    corpus = tmp_path / "talk.yml"
+    corpus.write_text(
+        "- turns:\n"
+        "  - {text: what is tocilizumab, passages: [a]}\n"
+        '  - {text: "and if it does not work?", passages: [b]}\n'
+        "- {text: can i drive, passages: []}\n",
+        encoding="utf-8",
+    )
+    examples = load_corpus(tmp_path, context_words=lambda text: [w for w in text.split() if len(w) > 4])
+    assert examples == [
+        ("what is tocilizumab", ("a",)),
+        ("tocilizumab and if it does not work?", ("b",)),
+        ("can i drive", ()),
+    ]
