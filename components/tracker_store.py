@@ -5,10 +5,16 @@ Every event is redacted (``crs.redaction.redact_event``) on its way to the datab
 in memory, which triage and answers use during the turn, keeps the original text. A SQLite file
 is created readable and writable by its owner only (0600). ``delete(conversation_id)`` removes a
 conversation ("forget me"), ``purge(days)`` every conversation idle for longer (``make purge``).
+
+Writes do not grow with the conversation (issue 13): Rasa's store counts the events already stored
+(a query over the whole session) on every save to find the new ones. Here the tracker remembers how
+many events it was read with (or last saved), and only the events after those are written; a
+tracker that was not read by this store (or was copied) falls back to Rasa's count.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from typing import Any, Iterator, List
@@ -22,6 +28,8 @@ from crs.redaction import owner_only, redact_event, safe_id
 logger = logging.getLogger(__name__)
 
 _STORES: List[RedactingSQLTrackerStore] = []
+# attribute of a tracker: how many of its events are in the database (set when read or saved)
+STORED = "_crs_events_stored"
 
 
 class _RedactedEvent:
@@ -44,8 +52,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, dialect=dialect, db=db, **kwargs)
         _STORES.append(self)
 
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions:
+            # Rasa's save counts the events of the latest session, which is what was read here
+            setattr(tracker, STORED, len(tracker.events))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        setattr(tracker, STORED, len(tracker.events))
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:  # type: ignore[override]
-        for event in super()._additional_events(session, tracker):
+        stored = getattr(tracker, STORED, None)
+        if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
+            events: Iterator = itertools.islice(tracker.events, stored, len(tracker.events))
+        else:
+            events = super()._additional_events(session, tracker)
+        for event in events:
             yield _RedactedEvent(event)
 
     def delete(self, conversation_id: str) -> int:
