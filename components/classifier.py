@@ -100,12 +100,63 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             model = None
         return cls(config, model_storage, resource, model)
 
+    def _fast(self) -> Any:
+        """The fitted pipeline taken apart, so that a message costs its n-grams and a few numpy
+        operations, without scikit-learn's per-call validation, sparse matrices and the feature
+        union's parallel machinery (two thirds of its time). Same figures as ``predict_proba``
+        (tests/components/test_classifier.py)."""
+        if getattr(self, "_parts", None) is None:
+            import numpy as np
+
+            union, regression = self.model.steps[0][1], self.model.steps[-1][1]
+            vectorizers = [transformer for _, transformer in union.transformer_list]
+            simple = (
+                len(regression.classes_) > 2
+                and regression.coef_.shape[0] == len(regression.classes_)
+                and all(v.sublinear_tf and v.norm == "l2" and v.use_idf and not v.binary for v in vectorizers)
+            )
+            parts, offset = [], 0
+            for vectorizer in vectorizers:
+                parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
+                offset += len(vectorizer.vocabulary_)
+            self._parts = (
+                parts if simple else None,
+                np.ascontiguousarray(regression.coef_.T),
+                regression.intercept_,
+                [str(name) for name in regression.classes_],
+            )
+        return self._parts
+
+    def _probabilities(self, texts: List[str]) -> Any:
+        import numpy as np
+
+        parts, weights, intercepts, classes = self._fast()
+        if parts is None:
+            return self.model.predict_proba(texts), classes
+        rows = []
+        for text in texts:
+            scores = intercepts.copy()
+            for analyzer, vocabulary, idf, offset in parts:
+                counts: Dict[int, int] = {}
+                for gram in analyzer(text):
+                    index = vocabulary.get(gram)
+                    if index is not None:
+                        counts[index] = counts.get(index, 0) + 1
+                if not counts:
+                    continue
+                index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
+                values /= np.sqrt(values @ values)
+                scores = scores + values @ weights[index + offset]
+            scores = np.exp(scores - scores.max())
+            rows.append(scores / scores.sum())
+        return np.vstack(rows), classes
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
-        probabilities = self.model.predict_proba(texts)
-        classes = [str(name) for name in self.model.classes_]
+        probabilities, classes = self._probabilities(texts)
         length = int(self.config["ranking_length"])
         for message, row in zip(messages, probabilities, strict=True):
             ranking = sorted(
