@@ -20,10 +20,12 @@ turn ends with one structured line (``components.observability``: outcome, laten
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, Iterator, List
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -53,11 +55,29 @@ def long_triage_pool() -> Executor:
     if _pool is None:
         try:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            _pool.submit(triage_text, "warm up")  # load the rules now, not on the first long message
+            with _lean_main():
+                _pool.submit(triage_text, "warm up")  # load the rules now, not on the first long message
         except (OSError, RuntimeError, ValueError) as error:
             logger.warning("long-message triage in a thread (no worker process: %s)", type(error).__name__)
             _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="long-triage")
     return _pool
+
+
+@contextlib.contextmanager
+def _lean_main() -> Iterator[None]:
+    """A spawned worker runs the parent's main script first: for `rasa run` that imports all of
+    Rasa and TensorFlow (584 MB resident for a process that needs only crs/, issue 13). While the
+    worker starts, the main module shows no file, so the worker imports only what it unpickles."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(getattr(main, "__spec__", None), "name", None):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 async def send(output: OutputChannel, recipient: str, text: str | None = None, custom: Dict | None = None) -> None:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, List
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from crs.redaction import owner_only, redact_event, safe_id
@@ -60,11 +60,30 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if dialect == "sqlite" and db and db != ":memory:":
             owner_only(db)
         super().__init__(*args, dialect=dialect, db=db, **kwargs)
+        import sqlalchemy as sa
+
+        table = self.SQLEvent.__tablename__
+        self._events_sql = sa.text(
+            f"SELECT data FROM {table} WHERE sender_id = :sender AND (:all_sessions OR NOT EXISTS "
+            f"(SELECT 1 FROM {table} WHERE sender_id = :sender AND type_name = '{SessionStarted.type_name}') "
+            f"OR timestamp >= (SELECT max(timestamp) FROM {table} WHERE sender_id = :sender "
+            f"AND type_name = '{SessionStarted.type_name}')) ORDER BY id"
+        )
         _STORES.append(self)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        if tracker is not None and not fetch_events_from_all_sessions:
+        """Rasa's query (the events of the latest session, or of all, in the order stored) as one
+        prepared SQL statement that reads only the event data: the ORM query cost a tenth of the
+        server's time under load."""
+        with self.session_scope() as session:
+            rows = session.execute(
+                self._events_sql, {"sender": sender_id, "all_sessions": bool(fetch_events_from_all_sessions)}
+            )
+            events = [json.loads(data) for (data,) in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:
             # Rasa's save counts the events of the latest session, which is what was read here
             setattr(tracker, STORED, len(tracker.events))
         return tracker

@@ -168,7 +168,7 @@ async def run_load(
     queue: asyncio.Queue = asyncio.Queue()
     for index in range(conversations):
         queue.put_nowait(MIX[index % len(MIX)])
-    run_id = uuid.uuid4().hex[:8]
+    run_id = "r" + uuid.uuid4().hex[:8]
     stop_at = time.monotonic() + deadline
     connector = aiohttp.TCPConnector(limit=users + 4, force_close=False)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -180,7 +180,8 @@ async def run_load(
                 script = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            sender = f"{prefix}-{run_id}-{number}-{held}"
+            # letters between the numbers: a run of 9 digits would be refused as a phone number
+            sender = f"{prefix}-{run_id}-u{number}c{held}"
             held += 1
             for text, level in script:
                 if time.monotonic() >= stop_at:

@@ -79,3 +79,31 @@ async def test_a_new_session_keeps_the_old_one_and_adds_the_new(tmp_path):
     await store.save(again)
     full = await store.retrieve_full_tracker("rest:c")
     assert len(stored(db)) == len(full.events) == 2 + 3 + 1
+
+
+async def test_reads_give_what_rasas_own_store_gives(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    for sender in ("rest:d", "rest:e"):
+        tracker = await store.get_or_create_tracker(sender)
+        for session in range(3):
+            tracker.update(UserUttered(f"hello {session}", {"name": "greet", "confidence": 1.0}))
+            tracker.update(ActionExecuted("utter_greet"))
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+            tracker = await store.retrieve(sender)
+    plain = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    for sender in ("rest:d", "rest:e", "rest:nobody"):
+        for ours, theirs in (
+            (await store.retrieve(sender), await plain.retrieve(sender)),
+            (await store.retrieve_full_tracker(sender), await plain.retrieve_full_tracker(sender)),
+        ):
+            if theirs is None:
+                assert ours is None
+            else:
+                assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    assert len((await store.retrieve("rest:d")).events) < len((await store.retrieve_full_tracker("rest:d")).events)
