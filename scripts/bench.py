@@ -4,9 +4,11 @@
    detector) over the triage suite (tests/crs/triage/sets/cases.yml) plus long messages, and how
    long the rules and the content take to load.
 2. The assistant under load (issue 13), side by side with the plain `rasa init` assistant in the
-   same run: each is started with its own action server on free ports, warmed up, and given the
-   same mix of conversations (scripts/loadgen.py: questions, red-flag reports, yes/no answers) by
-   1, 20 and 50 concurrent users over the REST channel. Our replies are checked for the triage
+   same run: both are started with their own action servers on free ports, left to settle (no
+   CPU used by their processes) and warmed up, then given the same mix of conversations
+   (scripts/loadgen.py: questions, red-flag reports, yes/no answers) by 1, 20 and 50 concurrent
+   users over the REST channel, one assistant after the other at each level, in two rounds with
+   the order reversed (so that other work on the machine weighs on both alike). Our replies are checked for the triage
    payload and the red-flag levels. Reported: latency p50/p95/p99, throughput, errors, peak
    memory (resident) of each process, start-up to ready (model load) and training time, and the
    ratios. `rasa init` is created and trained once in `.cache/rasa-init-<rasa version>/`.
@@ -15,7 +17,7 @@
    every set in tests/e2e/answers (scripts/answer_eval.py).
 
 Writes docs/bench.md (the latest table, also copied into README between the bench markers) and
-results/bench.json. Options: --quick (fewer conversations), --skip-init, --users 1,20,50,
+results/bench.json. Options: --quick (fewer conversations), --rounds 2, --skip-init, --users 1,20,50,
 --url URL (measure a running deployment, such as the cluster's nginx, instead of starting ours).
 """
 
@@ -353,30 +355,78 @@ def start_init(workdir: Path, init: Dict[str, Any]) -> Assistant:
 # 2. load
 
 
-def load_levels(url: str, users: List[int], check: bool, quick: bool) -> Dict[str, Any]:
-    from loadgen import format_summary, run_load
+def cpu_ticks(pid: int) -> int:
+    total = 0
+    for one in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
-    # warm-up: lazy loading and first-call compilation happen here, not in the figures
-    asyncio.run(run_load(url, 4, 8, check=False, prefix="warm"))
-    results = {}
+
+def settle(assistants: List[Assistant], seconds: float = 90) -> float:
+    """Wait until the servers (and their workers) have finished starting: less than 5% of a core
+    over a second, at most ``seconds``. A worker still loading would otherwise be measured."""
+    started = time.monotonic()
+    pids = [pid for assistant in assistants for pid in assistant.pids().values()]
+    hertz = os.sysconf("SC_CLK_TCK")
+    before = sum(cpu_ticks(pid) for pid in pids)
+    while time.monotonic() - started < seconds:
+        time.sleep(1)
+        now = sum(cpu_ticks(pid) for pid in pids)
+        if (now - before) / hertz < 0.05:
+            break
+        before = now
+    return time.monotonic() - started
+
+
+def conversations_for(count: int, quick: bool) -> int:
+    if count == 1:
+        return 6 if quick else 12
+    return max(12, count * (2 if quick else 3))
+
+
+def interleaved(targets: Dict[str, Any], users: List[int], quick: bool, rounds: int) -> Dict[str, Dict[str, Any]]:
+    """Each level on each assistant in turn, ``rounds`` times with the order reversed every
+    round (A B, B A, ...): contention from other work on the machine falls on both alike.
+    ``targets``: name -> (url, check). Latencies are pooled over the rounds; throughput is all
+    turns over all wall time."""
+    from loadgen import Result, format_summary, run_load
+
+    for url, _ in targets.values():  # lazy loading and first calls happen here
+        asyncio.run(run_load(url, 4, 8, check=False, prefix="warm"))
+        asyncio.run(run_load(url, 1, 2, check=False, prefix="warm1"))
+    results: Dict[str, Dict[str, Any]] = {name: {} for name in targets}
     for count in users:
-        conversations = max(12, count * (2 if quick else 3)) if count > 1 else (6 if quick else 12)
-        result = asyncio.run(run_load(url, count, conversations, check=check, prefix=f"u{count}"))
-        summary = result.summary()
-        print("  " + format_summary(f"{count} users", summary), flush=True)
-        results[str(count)] = summary
+        pooled = {name: Result(users=count) for name in targets}
+        for number in range(rounds):
+            order = list(targets) if number % 2 == 0 else list(reversed(list(targets)))
+            for name in order:
+                url, check = targets[name]
+                got = asyncio.run(
+                    run_load(url, count, conversations_for(count, quick), check=check, prefix=f"u{count}")
+                )
+                total = pooled[name]
+                total.latencies_ms += got.latencies_ms
+                total.errors.update(got.errors)
+                total.turns += got.turns
+                total.wall_s += got.wall_s
+                total.conversations += got.conversations
+        for name in targets:
+            summary = pooled[name].summary()
+            print("  " + format_summary(f"{name}, {count} users", summary), flush=True)
+            results[name][str(count)] = summary
     return results
 
 
-def measure(assistant: Assistant | None, url: str, users: List[int], check: bool, quick: bool) -> Dict[str, Any]:
-    if assistant is None:
-        return {"load": load_levels(url, users, check, quick)}
-    with MemoryWatch(assistant.pids()) as watch:
-        load = load_levels(url, users, check, quick)
+def memory_of(assistant: Assistant, watch: MemoryWatch, prefix: str) -> Dict[str, Any]:
     return {
-        "load": load,
-        "peak_rss_mb": {name: round(kb / 1024) for name, kb in watch.peak_kb.items()},
-        "peak_children_rss_mb": {name: round(kb / 1024) for name, kb in watch.peak_children_kb.items()},
+        "peak_rss_mb": {name: round(watch.peak_kb[f"{prefix}{name}"] / 1024) for name in assistant.pids()},
+        "peak_children_rss_mb": {
+            name: round(watch.peak_children_kb[f"{prefix}{name}"] / 1024) for name in assistant.pids()
+        },
         "ready_s": {name: round(s, 1) for name, s in assistant.ready_s.items()},
     }
 
@@ -562,6 +612,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--skip-quality", action="store_true", help="no accuracy, recall and answer figures")
     parser.add_argument("--engine-only", action="store_true", help="only the red-flag engine figures")
     parser.add_argument("--users", default="1,20,50", help="concurrent conversations per level")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per level, the order reversed each round")
     parser.add_argument("--url", help="measure a running deployment at this URL (e.g. the cluster's nginx)")
     parser.add_argument("--token", help="Rasa API token of that deployment (for the topic accuracy)")
     args = parser.parse_args(argv)
@@ -579,33 +630,45 @@ def main(argv: List[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="crs-bench-") as tmp:
         workdir = Path(tmp)
-        if not args.skip_init:
-            init = init_project()
-            print(f"\nplain `rasa init` assistant ({init['model'].name}):", flush=True)
-            plain = start_init(workdir, init)
-            try:
-                result["rasa_init"] = measure(plain, plain.url, users, check=False, quick=args.quick)
-            finally:
+        running: List[Assistant] = []
+        try:
+            targets: Dict[str, Any] = {}
+            plain = ours = None
+            if not args.url:
+                built = subprocess.run(["make", "--no-print-directory", "train"], cwd=ROOT, env=BASE_ENV)
+                if built.returncode != 0:
+                    return built.returncode
+                print("\nstarting this assistant...", flush=True)
+                ours = start_ours(workdir)
+                running.append(ours)
+            if not args.skip_init:
+                init = init_project()
+                print(f"starting plain `rasa init` ({init['model'].name})...", flush=True)
+                plain = start_init(workdir, init)
+                running.append(plain)
+            print(f"settled after {settle(running):.0f} s; load, {args.rounds} rounds per level:", flush=True)
+            targets["ours"] = (args.url or ours.url, True)
+            if plain is not None:
+                targets["rasa init"] = (plain.url, False)
+            pids = {f"ours {n}": p for n, p in (ours.pids().items() if ours else [])}
+            pids.update({f"init {n}": p for n, p in (plain.pids().items() if plain else [])})
+            with MemoryWatch(pids) as watch:
+                load = interleaved(targets, users, args.quick, args.rounds)
+            result["ours"] = {"load": load["ours"], **(memory_of(ours, watch, "ours ") if ours else {})}
+            if plain is not None:
+                result["rasa_init"] = {
+                    "load": load["rasa init"],
+                    **memory_of(plain, watch, "init "),
+                    "train_s": round(init["train_s"], 1),
+                }
                 plain.stop()
-            result["rasa_init"]["train_s"] = round(init["train_s"], 1)
-        print("\nthis assistant:", flush=True)
-        if args.url:
-            result["ours"] = measure(None, args.url, users, check=True, quick=args.quick)
             if not args.skip_quality:
-                result["quality"] = quality(args.url, args.token)
-        else:
-            built = subprocess.run(["make", "--no-print-directory", "train"], cwd=ROOT, env=BASE_ENV)
-            if built.returncode != 0:
-                return built.returncode
-            ours = start_ours(workdir)
-            try:
-                result["ours"] = measure(ours, ours.url, users, check=True, quick=args.quick)
-                if not args.skip_quality:
-                    print("quality figures (topic accuracy, triage recall, answers)...", flush=True)
-                    result["quality"] = quality(ours.url, ours.token)
-            finally:
-                ours.stop()
-        if TRAIN_SECONDS.is_file():
+                print("quality figures (topic accuracy, triage recall, answers)...", flush=True)
+                result["quality"] = quality(args.url or ours.url, args.token if args.url else ours.token)
+        finally:
+            for assistant in running:
+                assistant.stop()
+        if TRAIN_SECONDS.is_file() and not args.url:
             result["ours"]["train_s"] = float(TRAIN_SECONDS.read_text().split()[0])
     result["load_after"] = round(os.getloadavg()[0], 2)
     markdown = table(result)
