@@ -19,7 +19,7 @@ help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test            run every test (lint, unit, Rasa validation, conversations, HTTP end to end, NLU)"
 	@echo "make shell           talk to the running assistant in this terminal"
-	@echo "make bench           measure the red-flag engine (rules and learned detector)"
+	@echo "make bench           speed and memory: the red-flag engine, then ours beside plain rasa init under load"
 	@echo "make detector        train the learned red-flag detector when its corpus changed"
 	@echo "make answer-model    train the answer model when its questions or the sources changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
@@ -60,7 +60,8 @@ $(ANSWER_MODEL): $(ANSWER_INPUTS) | $(VENV)/.installed
 answer-model: $(ANSWER_MODEL)
 
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed $(DETECTOR)
-	$(RASA) train --domain domain --config config.yml --data data/nlu data/rules --fixed-model-name crs --out models
+	@SECONDS=0; $(RASA) train --domain domain --config config.yml --data data/nlu data/rules --fixed-model-name crs --out models \
+	  && echo $$SECONDS > models/crs.train-seconds
 	@touch $@
 
 train: $(MODEL)
@@ -81,8 +82,10 @@ unit: $(VENV)/.installed $(DETECTOR) $(ANSWER_MODEL)
 test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
+# issue 13: the engine, then ours beside plain `rasa init` under the same load (docs/bench.md);
+# BENCH_URL=http://... measures a running deployment instead; BENCH_ARGS="--quick" etc.
 bench: $(VENV)/.installed $(DETECTOR)
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(if $(BENCH_URL),--url $(BENCH_URL)) $(BENCH_ARGS)
 
 content-report: $(VENV)/.installed
 	@$(PY) -m crs.content.report

@@ -6,7 +6,9 @@ then, so the server refuses to start on invalid content (a broken range, a missi
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from crs.answers import Answer, Asked, answer
 from crs.content import Library, default_library
 from crs.dialogue import TOPIC_INTENTS
+from crs.redaction import safe_id
 from crs.replies import Reply, triage_reply
 
 logger = logging.getLogger(__name__)
@@ -37,15 +40,23 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        started = time.perf_counter()
         result = self.answer_for(tracker)
         reply = result.reply
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, json_message=reply.payload)
+        # one structured line per answer, never the message text (issue 13)
         logger.info(
-            "answered conversation=%s topic=%s coverage=%s quotes=%s",
-            tracker.sender_id,
-            reply.payload.get("topic"),
-            reply.payload.get("coverage"),
-            [quote["passage_id"] for quote in reply.payload.get("quotes", [])],
+            json.dumps(
+                {
+                    "event": "answer",
+                    "conversation": safe_id(tracker.sender_id),
+                    "topic": reply.payload.get("topic"),
+                    "coverage": reply.payload.get("coverage"),
+                    "quotes": [quote["passage_id"] for quote in reply.payload.get("quotes", [])],
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+                separators=(",", ":"),
+            )
         )
         # an event that says the answer was given (a failed action leaves none: see TriagePolicy)
         return [SlotSet("answer_failed", False), SlotSet("answer_context", result.context)]

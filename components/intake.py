@@ -13,19 +13,23 @@
 5. an over-long message, or one in another language, gets a short notice after the turn;
 6. any exception ends in the apology that names the emergency number (design.md rule 9).
 
-Logs carry the channel, the sanitised conversation id and the triage level, never the text.
+Logs carry the channel, the sanitised conversation id and the triage level, never the text; every
+turn ends with one structured line (``components.observability``: outcome, latency, level, rule ids).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, Iterator, List
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from components.observability import TurnRecord
 from crs import intake
 from crs.content import default_library
 from crs.intake import FULL_TRIAGE, merge_triage, triage_text
@@ -51,11 +55,29 @@ def long_triage_pool() -> Executor:
     if _pool is None:
         try:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            _pool.submit(triage_text, "warm up")  # load the rules now, not on the first long message
+            with _lean_main():
+                _pool.submit(triage_text, "warm up")  # load the rules now, not on the first long message
         except (OSError, RuntimeError, ValueError) as error:
             logger.warning("long-message triage in a thread (no worker process: %s)", type(error).__name__)
             _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="long-triage")
     return _pool
+
+
+@contextlib.contextmanager
+def _lean_main() -> Iterator[None]:
+    """A spawned worker runs the parent's main script first: for `rasa run` that imports all of
+    Rasa and TensorFlow (584 MB resident for a process that needs only crs/, issue 13). While the
+    worker starts, the main module shows no file, so the worker imports only what it unpickles."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(getattr(main, "__spec__", None), "name", None):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 async def send(output: OutputChannel, recipient: str, text: str | None = None, custom: Dict | None = None) -> None:
@@ -68,27 +90,42 @@ async def send(output: OutputChannel, recipient: str, text: str | None = None, c
 class _Counting(OutputChannel):
     """The channel's output, counting what the turn sent (a silent turn gets the apology)."""
 
-    def __init__(self, inner: OutputChannel) -> None:
+    def __init__(self, inner: OutputChannel, record: TurnRecord | None = None) -> None:
         self.inner = inner
         self.sent = 0
+        self.record = record
 
     def name(self) -> str:  # type: ignore[override]
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         self.sent += 1
+        if self.record is not None:
+            self.record.saw(message.get("custom"))
         await self.inner.send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.sent += 1
+        if self.record is not None:
+            self.record.saw(None)
         await self.inner.send_text_message(recipient_id, text, **kwargs)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         self.sent += 1
+        if self.record is not None:
+            self.record.saw(json_message)
         await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.inner, attribute)
+
+
+class _Outcome(Exception):
+    """How a turn ended other than with a dialogue turn (for the turn log)."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
 
 
 class Intake:
@@ -127,6 +164,27 @@ class Intake:
     ) -> None:
         """One message of a person. ``payload_text``: what the channel itself made of it (the
         payload of a numbered choice in SMS), given to the dialogue instead of the words."""
+        record = TurnRecord(self.channel, conversation)
+        output = _Counting(output, record)  # what the turn sends, for the turn log (never the text)
+        outcome = "ok"
+        try:
+            await self._handle(conversation, text, locale_id, output, on_new_message, on_forget, metadata, payload_text)
+        except _Outcome as ended:
+            outcome = ended.outcome
+        finally:
+            record.log(outcome)
+
+    async def _handle(
+        self,
+        conversation: str,
+        text: str,
+        locale_id: str | None,
+        output: OutputChannel,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_forget: Callable[[str], Any] | None,
+        metadata: Dict[str, Any] | None,
+        payload_text: str | None,
+    ) -> None:
         locale = self.library.locale(locale_id)
         read = text[: intake.READ_LIMIT]
         long = len(text) > self.limit
@@ -143,7 +201,7 @@ class Intake:
                     full["level"],
                 )
                 await self.triage_only(output, conversation, locale, full, intake.rate_notice(locale.emergency_number))
-                return
+                raise _Outcome("rate_limited")
             if self.forget.pending(conversation) and intake.is_confirmation(read):
                 deleted = self._forget(conversation, on_forget)
                 await send(output, conversation, intake.forget_done(locale.emergency_number) if deleted else None)
@@ -153,7 +211,7 @@ class Intake:
                         conversation,
                         intake.apology(locale.emergency_number, locale.advice_line, locale.helpline),
                     )
-                return
+                raise _Outcome("forget")
             if intake.is_forget_request(read):
                 self.forget.ask(conversation)
                 await send(
@@ -162,7 +220,7 @@ class Intake:
                     intake.FORGET_QUESTION,
                     payload(None, {"level": "none", "findings": []}, [], forget="confirm"),
                 )
-                return
+                raise _Outcome("forget")
             words = payload_text or intake.user_text(read[: self.limit])
             message_metadata: Dict[str, Any] = {"locale": locale.id, **(metadata or {})}
             if full is not None:
@@ -173,6 +231,8 @@ class Intake:
             )
             if not counting.sent:
                 raise RuntimeError("the turn sent nothing")
+        except _Outcome:
+            raise
         except Exception as error:  # noqa: BLE001 - never silent (design.md rule 9)
             logger.error(
                 "turn failed channel=%s conversation=%s error=%s",
@@ -191,7 +251,7 @@ class Intake:
                 full,
                 intake.apology(locale.emergency_number, locale.advice_line, locale.helpline),
             )
-            return
+            raise _Outcome("apology") from None
         if long:
             await send(
                 output,

@@ -94,6 +94,18 @@ class RedFlagDetector(_RuleComponent):
             # the question asked, if any: the classifier's best guess that is not itself a triage
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in TRIAGE_INTENTS.values()]
             original = ranking[0] if ranking else (message.get(INTENT) or {})
+            guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "nlu_fallback"]
+            if (
+                original.get("name") == "nlu_fallback"
+                and guesses
+                and guesses[0].get("name") in TRIAGE_INTENTS.values()
+                and len(ranking) > 1
+                and ranking[1].get("confidence", 0) >= FALLBACK_THRESHOLD
+            ):
+                # the classifier was torn between a symptom report and a question ("a temp of
+                # 38.6, what is CRS exactly"): the rules have settled the symptom, so the question
+                # is its next guess, when that guess is sure enough on its own
+                original = ranking[1]
             message.set(ORIGINAL_INTENT, original.get("name"), add_to_output=True)
             message.set(INTENT, {"name": triage_intent, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != triage_intent]

@@ -9,6 +9,7 @@ Replaces Rasa's ``rest`` channel (credentials.yml). Differences:
   was read, and a notice naming the emergency number);
 - the conversation id is ``rest:<sender>``: REST cannot write into a widget or SMS conversation;
 - a browser request from an origin that is not allowed (CRS_ALLOWED_ORIGINS) is a 403;
+- ``GET /webhooks/rest/health``: the Rasa server's health (``components.observability``);
 - every message goes through ``components.intake.Intake`` (limits, rate, triage of the whole text,
   forget me, the apology on any exception), and a turn is never silent.
 """
@@ -24,7 +25,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from components.intake import Intake, triage_text
+from components import observability
+from components.intake import Intake, long_triage_pool, triage_text
 from crs import intake
 from crs.content import default_library
 from crs.settings import allowed_origins, origin_allowed
@@ -63,8 +65,16 @@ class RestChannel(InputChannel):
         blueprint = Blueprint("hardened_rest_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> Any:
+        async def alive(_: Request) -> Any:
             return response.json({"status": "ok"})
+
+        @blueprint.route("/health", methods=["GET"])
+        async def health(request: Request) -> Any:
+            # the process's health for a load balancer: 503 until the model is loaded (issue 13)
+            pool = long_triage_pool()
+            workers = getattr(pool, "_processes", None) or {}
+            status, body = observability.health(getattr(request.app.ctx, "agent", None), workers.values())
+            return response.json(body, status=status)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Any:

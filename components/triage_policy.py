@@ -24,6 +24,7 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Slo
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components import speed
 from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
 from crs.triage import Finding, Triage, default_engine
 
@@ -64,6 +65,7 @@ class TriagePolicy(Policy):
         self.groups = check_groups(self.engine.rules)
         self.red_flag_ids = red_flag_ids(self.engine.rules)
         limit_action_server_wait()
+        speed.install()  # per-turn costs of Rasa itself (issue 13)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         with self._model_storage.write_to(self._resource):

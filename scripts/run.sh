@@ -34,7 +34,9 @@ if [ -z "${WIDGET_SESSION_SECRET:-}" ]; then
   echo "WIDGET_SESSION_SECRET is not set: widget conversations will not survive a restart (README: Access)." >&2
 fi
 
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+# the action server through rasa_sdk itself: `rasa run actions` would import all of Rasa
+# (TensorFlow included) into it for nothing (issue 13: 0.53 GB resident)
+SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 .venv/bin/rasa run "${api[@]}" -m "$MODEL" --endpoints .rasa/endpoints.yml \
   --credentials credentials.yml -i "$HOST" --port "$RASA_PORT" &

@@ -88,8 +88,16 @@ class Servers:
         self.extra_env: Dict[str, str] = {}
 
     def start_actions(self) -> None:
-        args = ["run", "actions", "--actions", "actions", "--port", str(self.action_port)]
-        self.action = spawn(args, {**ENV, "SANIC_HOST": "127.0.0.1"}, self.action_log)
+        # as scripts/run.sh starts it: rasa_sdk alone, without importing Rasa (issue 13)
+        with open(self.action_log, "a") as log:
+            self.action = subprocess.Popen(
+                [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+                cwd=ROOT,
+                env={**ENV, "SANIC_HOST": "127.0.0.1"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_until(
             lambda: requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=2).ok,
             90,

@@ -38,6 +38,13 @@ def first_text(messages) -> str:
     return next(m["text"] for m in messages if m.get("text"))
 
 
+def stored_bytes(servers) -> bytes:
+    """Everything the tracker store has on disk: the database and its write-ahead log."""
+    db = servers.workdir / "trackers.db"
+    wal = db.with_name(db.name + "-wal")
+    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 def events_of(servers, conversation: str):
     with sqlite3.connect(servers.workdir / "trackers.db") as db:
         rows = db.execute("SELECT data FROM events WHERE sender_id = ?", (conversation,)).fetchall()
@@ -116,7 +123,7 @@ def test_bad_types_and_shapes_are_a_400_json_error(servers, body, field):
 def test_a_huge_sender_id_is_refused_and_not_stored(servers):
     response = requests.post(servers.webhook, json={"sender": "y" * 100_000, "message": "hi"}, timeout=30)
     assert response.status_code in (400, 413) and "error" in response.json()
-    assert b"y" * 1000 not in (servers.workdir / "trackers.db").read_bytes()
+    assert b"y" * 1000 not in stored_bytes(servers)
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"null"])
@@ -351,7 +358,7 @@ def test_personal_data_is_neither_stored_nor_logged_but_triage_uses_the_original
     messages = servers.say(conversation, message)
     assert first_text(messages).startswith("EMERGENCY: Call 999")
     servers.say(conversation, f"my number again is {PERSONAL['phone']}, what is crs")
-    stored = (servers.workdir / "trackers.db").read_bytes().decode("utf-8", "replace")
+    stored = stored_bytes(servers).decode("utf-8", "replace")
     logged = servers.rasa_log.read_text(errors="replace")
     for kind, value in PERSONAL.items():
         assert not occurs(value, stored), kind
@@ -371,7 +378,7 @@ def test_logs_never_carry_message_text(servers):
 def test_the_databases_are_readable_by_their_owner_only(servers):
     servers.say(sender(), "hello")
     message_of(post(servers, new_number(), "hello"))
-    for name in ("trackers.db", "sms.db"):
+    for name in ("trackers.db", "sms.db", "trackers.db-wal", "trackers.db-shm"):
         assert stat.S_IMODE((servers.workdir / name).stat().st_mode) == 0o600, name
 
 
@@ -419,7 +426,9 @@ def test_forget_me_over_sms_and_the_widget(servers):
 def test_make_purge_deletes_conversations_older_than_the_limit(servers, tmp_path):
     servers.say(sender(), "what is crs")
     copy = tmp_path / "trackers.db"
-    copy.write_bytes((servers.workdir / "trackers.db").read_bytes())
+    # a live SQLite database is copied with its backup API (the latest commits may be in its log)
+    with sqlite3.connect(servers.workdir / "trackers.db") as live, sqlite3.connect(copy) as target:
+        live.backup(target)
     env = {"CRS_TRACKER_DB": str(copy), "SMS_STATE_DB": str(tmp_path / "sms.db"), "PATH": "/usr/bin:/bin"}
 
     def count() -> int:

@@ -1,0 +1,109 @@
+"""The redacting SQL tracker store on a real SQLite file (issue 13): a save writes only the new
+events, without counting what is stored (writes do not grow with the conversation), and no event
+is lost or written twice, also when a tracker was not read by the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from components.tracker_store import RedactingSQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    "version: '3.1'\nintents: [greet]\nactions: [utter_greet]\nresponses:\n  utter_greet:\n  - text: hi"
+)
+
+
+def stored(db) -> list:
+    with sqlite3.connect(db) as connection:
+        return [json.loads(row[0]) for row in connection.execute("SELECT data FROM events ORDER BY id")]
+
+
+def statements(store) -> list:
+    seen = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2].lower()))
+    return seen
+
+
+async def test_saves_write_only_new_events_and_do_not_count_the_conversation(tmp_path):
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    tracker = await store.get_or_create_tracker("rest:a")
+    for turn in range(30):  # a long conversation, each turn read back and saved as Rasa does
+        tracker = await store.retrieve("rest:a")
+        tracker.update(UserUttered(f"message {turn} from 07700 900461", {"name": "greet", "confidence": 1.0}))
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(BotUttered("hi"))
+        tracker.update(ActionExecuted("action_listen"))
+        seen = statements(store)
+        await store.save(tracker)
+        writes = [s for s in seen if s.startswith("insert")]
+        assert len(writes) == 4, writes  # the turn's events, however long the conversation
+        assert not [s for s in seen if "count(" in s], seen  # nothing read to find them
+    rows = stored(db)
+    assert len(rows) == len(tracker.events) == 1 + 30 * 4  # nothing lost, nothing twice
+    assert [r["event"] for r in rows] == [e.as_dict()["event"] for e in tracker.events]
+    assert all("07700" not in json.dumps(r) for r in rows)  # still redacted
+
+
+async def test_a_tracker_the_store_did_not_read_is_saved_with_rasas_count(tmp_path):
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    first = await store.get_or_create_tracker("rest:b")
+    first.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    await store.save(first)
+    copy = first.copy()  # a copy carries no note of what is stored
+    copy.update(ActionExecuted("utter_greet"))
+    await store.save(copy)
+    await store.save(copy)  # saved twice: still once in the database
+    assert len(stored(db)) == len(copy.events)
+
+
+async def test_a_new_session_keeps_the_old_one_and_adds_the_new(tmp_path):
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    tracker = await store.get_or_create_tracker("rest:c")
+    tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    await store.save(tracker)
+    tracker = await store.retrieve("rest:c")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    again = await store.retrieve("rest:c")
+    again.update(UserUttered("hello again", {"name": "greet", "confidence": 1.0}))
+    await store.save(again)
+    full = await store.retrieve_full_tracker("rest:c")
+    assert len(stored(db)) == len(full.events) == 2 + 3 + 1
+
+
+async def test_reads_give_what_rasas_own_store_gives(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    for sender in ("rest:d", "rest:e"):
+        tracker = await store.get_or_create_tracker(sender)
+        for session in range(3):
+            tracker.update(UserUttered(f"hello {session}", {"name": "greet", "confidence": 1.0}))
+            tracker.update(ActionExecuted("utter_greet"))
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+            tracker = await store.retrieve(sender)
+    plain = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    for sender in ("rest:d", "rest:e", "rest:nobody"):
+        for ours, theirs in (
+            (await store.retrieve(sender), await plain.retrieve(sender)),
+            (await store.retrieve_full_tracker(sender), await plain.retrieve_full_tracker(sender)),
+        ):
+            if theirs is None:
+                assert ours is None
+            else:
+                assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    assert len((await store.retrieve("rest:d")).events) < len((await store.retrieve_full_tracker("rest:d")).events)
