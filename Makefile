@@ -84,7 +84,7 @@ test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser
 
 # issue 13: the engine, then ours beside plain `rasa init` under the same load (docs/bench.md);
 # BENCH_URL=http://... measures a running deployment instead; BENCH_ARGS="--quick" etc.
-bench: $(VENV)/.installed $(DETECTOR)
+bench: $(VENV)/.installed $(DETECTOR) $(ANSWER_MODEL)
 	$(PY) scripts/bench.py $(if $(BENCH_URL),--url $(BENCH_URL)) $(BENCH_ARGS)
 
 content-report: $(VENV)/.installed
