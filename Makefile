@@ -10,7 +10,7 @@ DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean
+.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean cluster cluster-stop cluster-deps
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -20,6 +20,8 @@ help:
 	@echo "make detector        train the learned red-flag detector when its corpus changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
 	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
+	@echo "make cluster         Rasa replicas behind nginx, PostgreSQL and Redis, on this machine (README: Cluster)"
+	@echo "make cluster-stop    stop what make cluster started"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -68,11 +70,17 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed $(DETECTOR)
 	$(VENV)/bin/pytest -m "not rasa" -q
 
-test: $(MODEL) $(DETECTOR) lint browser
+test: $(MODEL) $(DETECTOR) lint browser cluster-deps
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
+# CLUSTER=1: measure the cluster (started for the run unless it runs already) at BENCH_URL
 bench: $(VENV)/.installed $(DETECTOR)
+ifeq ($(CLUSTER),1)
+	@$(MAKE) --no-print-directory cluster
+	BENCH_URL=$$($(PY) scripts/cluster.py url) $(PY) scripts/bench.py
+else
 	$(PY) scripts/bench.py
+endif
 
 content-report: $(VENV)/.installed
 	@$(PY) -m crs.content.report
@@ -80,6 +88,21 @@ content-report: $(VENV)/.installed
 # retention (issue 10): conversations idle for more than DAYS are deleted from the tracker store
 purge: $(VENV)/.installed
 	@$(PY) scripts/purge.py $(if $(DAYS),--days $(DAYS))
+
+# the cluster configuration (issue 13): Debian's PostgreSQL, Redis and nginx, installed where
+# missing (the fault test in make test needs them too); scripts/cluster.py runs everything
+CLUSTER_PACKAGES := $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) $(if $(wildcard /usr/bin/redis-server),,redis-server) $(if $(wildcard /usr/sbin/nginx),,nginx)
+cluster-deps:
+	@if [ -n "$(strip $(CLUSTER_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CLUSTER_PACKAGES); \
+	  else echo "*** The cluster (and its fault test) needs: sudo apt-get install $(CLUSTER_PACKAGES)"; fi; \
+	fi
+
+cluster: $(MODEL) $(DETECTOR) cluster-deps
+	@$(PY) scripts/cluster.py start
+
+cluster-stop: $(VENV)/.installed
+	@$(PY) scripts/cluster.py stop
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

@@ -4,7 +4,11 @@ Replaces Rasa's ``rest`` channel (credentials.yml). Differences:
 
 - the body must be a JSON object with ``sender`` (1 to 64 of ``A-Z a-z 0-9 _ . -``, and not a
   phone number or other identifier), ``message`` (a string) and optionally ``metadata`` (an
-  object; only ``locale`` is read): anything else is a 400 with a JSON ``error``;
+  object; only ``locale`` is read) and optionally ``message_id`` (the client's id of this message,
+  same characters as ``sender``): anything else is a 400 with a JSON ``error``;
+- a message sent again with the same ``message_id`` (a retry after a lost answer) gets the replies
+  stored for it, not a second turn (``components.health.once``, issue 13);
+- ``GET /webhooks/rest/`` is the health of this process (``components.health.report``);
 - a body over ``MAX_BODY_BYTES`` is a 413 with a JSON ``error`` and the reply (the triage of what
   was read, and a notice naming the emergency number);
 - the conversation id is ``rest:<sender>``: REST cannot write into a widget or SMS conversation;
@@ -24,6 +28,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from components import health
 from components.intake import Intake, triage_text
 from crs import intake
 from crs.content import default_library
@@ -63,8 +68,9 @@ class RestChannel(InputChannel):
         blueprint = Blueprint("hardened_rest_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> Any:
-            return response.json({"status": "ok"})
+        async def healthy(request: Request) -> Any:
+            status, body = await health.report(request.app)
+            return response.json(body, status=status)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Any:
@@ -91,8 +97,12 @@ class RestChannel(InputChannel):
             locale = (metadata or {}).get("locale")
             if locale is not None and not isinstance(locale, str):
                 return error(400, "metadata.locale must be a string")
+            message_id = data.get("message_id")
+            if message_id is not None and (not isinstance(message_id, str) or not SENDER.fullmatch(message_id)):
+                return error(400, "message_id must be a string of 1 to 64 letters, digits, '_', '.' or '-'")
+            handler = health.once(request.app, message_id, on_new_message) if message_id else on_new_message
             collector = CollectingOutputChannel()
-            await self.intake.handle(PREFIX + sender, message, locale, collector, on_new_message)
+            await self.intake.handle(PREFIX + sender, message, locale, collector, handler)
             if not collector.messages:  # never silent (design.md rule 9)
                 place = self.library.locale(locale)
                 collector.messages.append(
