@@ -87,7 +87,7 @@ def write_state(state: Dict) -> None:
 
 def healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status == 200
     except Exception:  # noqa: BLE001 - any failure is "not healthy"
         return False
@@ -131,6 +131,21 @@ def as_pg_user(args: List[str]) -> List[str]:
     return args
 
 
+def pg_base() -> Path:
+    """Where PostgreSQL's files go: CLUSTER_DIR, or (when the postgres user cannot reach it, as
+    under a private temporary folder of root) a folder of its own in /tmp named after it."""
+    if os.geteuid() != 0:
+        return DIR
+    os.chmod(DIR, 0o755)
+    if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(DIR)]).returncode == 0:
+        return DIR
+    import hashlib
+
+    base = Path("/tmp") / ("crs-cluster-pg-" + hashlib.sha1(str(DIR).encode()).hexdigest()[:12])
+    base.mkdir(mode=0o755, exist_ok=True)
+    return base
+
+
 def start_postgres(state: Dict, keys: Dict[str, str]) -> Dict[str, str]:
     if os.environ.get("DB_HOST"):
         log(f"tracker store: your PostgreSQL at {os.environ['DB_HOST']}")
@@ -141,14 +156,13 @@ def start_postgres(state: Dict, keys: Dict[str, str]) -> Dict[str, str]:
             "DB_PASSWORD": os.environ.get("DB_PASSWORD", ""),
             "DB_DATABASE": os.environ.get("DB_DATABASE", "crs"),
         }
-    data = DIR / "postgres"
-    run = DIR / "postgres-run"
+    base = pg_base()
+    data = base / "postgres"
+    run = base / "postgres-run"
     port = int(os.environ.get("DB_PORT") or state.get("db_port") or free_port())
-    if os.geteuid() == 0:
-        os.chmod(DIR, 0o755)
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
-        pwfile = DIR / "pg.pw"
+        pwfile = base / "pg.pw"
         pwfile.write_text(keys["db_password"] + "\n")
         if os.geteuid() == 0:
             shutil.chown(data, "postgres", "postgres")
@@ -178,7 +192,7 @@ def start_postgres(state: Dict, keys: Dict[str, str]) -> Dict[str, str]:
     run.mkdir(exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(run, "postgres", "postgres")
-    pg_log = DIR / "postgres.log"
+    pg_log = base / "postgres.log"
     pg_log.touch()
     if os.geteuid() == 0:
         shutil.chown(pg_log, "postgres", "postgres")
@@ -256,6 +270,10 @@ def stop_postgres(state: Dict) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # CLUSTER_PURGE=1 (the tests): the data goes too, when it lives outside CLUSTER_DIR
+        base = Path(data).parent
+        if os.environ.get("CLUSTER_PURGE") == "1" and base != DIR and base.name.startswith("crs-cluster-pg-"):
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def stop_redis() -> None:
@@ -283,13 +301,20 @@ pid {dir}/nginx.pid;
 events {{ worker_connections 1024; }}
 
 http {{
-    access_log {dir}/access.log;
+    # the replica that answered each request (upstream), never a message: bodies are not logged
+    log_format crs '$time_iso8601 $status $request_method $uri sid=$arg_sid upstream=$upstream_addr '
+                   'route=$crs_route time=$request_time';
+    access_log {dir}/access.log crs;
     client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;
     fastcgi_temp_path {dir}/tmp/fastcgi;
     uwsgi_temp_path {dir}/tmp/uwsgi;
     scgi_temp_path {dir}/tmp/scgi;
+    # bodies and answers stay in memory: no temporary files (the worker user may not be able to
+    # write under CLUSTER_DIR)
     client_max_body_size 1m;
+    client_body_buffer_size 1m;
+    proxy_max_temp_file_size 0;
 
     # socket.io sticky sessions: every replica runs on 127.0.0.1, so the client's address cannot
     # tell clients apart, and the socket.io session id (sid) is made by whichever replica answers
@@ -313,7 +338,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         proxy_http_version 1.1;
-        proxy_set_header Host $host;
+        proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header Connection "";
         # a replica that refuses the connection (dead, or restarting): the request goes to the
@@ -345,6 +370,9 @@ http {{
     # the action servers: this machine only
     server {{
         listen 127.0.0.1:{action_port};
+        # Rasa sends the whole tracker to the action server
+        client_max_body_size 32m;
+        client_body_buffer_size 32m;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_next_upstream error timeout;
@@ -505,21 +533,33 @@ def supervise() -> None:
     write_state(state)
     restart = os.environ.get("CLUSTER_RESTART", "1") != "0"
     down = {p["name"] for p in processes}
+    failures = {p["name"]: 0 for p in processes}
     reload_nginx(state, down)
     while not stopping:
         changed = False
         for process in processes:
             if stopping:
                 break
-            ok = alive(process.get("pid")) and healthy(health_url(process))
+            running = alive(process.get("pid"))
+            ok = running and healthy(health_url(process))
+            failures[process["name"]] = 0 if ok else failures[process["name"]] + 1
+            # a dead process leaves at once; a live one after 3 failed checks in a row (a replica
+            # busy with a burst can be slow to answer one), and never the last live one of its kind
+            others = [
+                p
+                for p in processes
+                if p["kind"] == process["kind"] and p is not process and p["name"] not in down and alive(p.get("pid"))
+            ]
             if ok and process["name"] in down:
                 down.discard(process["name"])
                 changed = True
                 log(f"{process['name']} healthy: in rotation")
-            elif not ok and process["name"] not in down:
+            elif (
+                not ok and process["name"] not in down and (not running or (failures[process["name"]] >= 3 and others))
+            ):
                 down.add(process["name"])
                 changed = True
-                log(f"{process['name']} not healthy: out of rotation")
+                log(f"{process['name']} {'exited' if not running else 'not healthy'}: out of rotation")
             if not alive(process.get("pid")) and restart and time.time() - process.get("started", 0) > 10:
                 log(f"{process['name']} exited: starting it again")
                 spawn(process, env)
