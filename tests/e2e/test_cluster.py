@@ -203,6 +203,26 @@ def test_a_widget_conversation_works_through_nginx_with_sticky_sessions(cluster:
     assert len(set(session)) == 1, f"the socket.io session reached several replicas: {set(session)}"
 
 
+def test_forget_me_is_confirmed_on_another_replica(cluster: Cluster) -> None:
+    """ "forget me" asked on one replica and confirmed on the other: the conversation is deleted
+    from PostgreSQL (the pending confirmation is kept in Redis)."""
+    import requests
+
+    first, second = (f"http://127.0.0.1:{p['port']}/webhooks/rest/webhook" for p in cluster.state()["rasa"])
+    sender = f"forget{int(time.time())}"
+
+    def say(url: str, text: str) -> str:
+        response = requests.post(url, json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return "\n".join(m.get("text") or "" for m in response.json())
+
+    say(first, "what is CRS?")
+    assert "Reply YES" in say(first, "forget me")
+    assert cluster.query("SELECT count(*) FROM events WHERE sender_id = %s", f"rest:{sender}")[0][0] > 0
+    assert "deleted" in say(second, "yes")
+    assert cluster.query("SELECT count(*) FROM events WHERE sender_id = %s", f"rest:{sender}")[0][0] == 0
+
+
 def script(index: int, rng: random.Random) -> List[str]:
     turns = []
     for turn in range(TURNS):
