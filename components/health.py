@@ -2,7 +2,7 @@
 
 ``report(app)``: whether this process can take a turn now: the model is loaded, the tracker store
 answers a query and the lock store (Redis, in the cluster) answers a ping. The REST channel serves
-it at ``GET /webhooks/rest/`` (200 when healthy, 503 otherwise); the cluster's load balancer takes
+it at ``GET /webhooks/rest/health`` (200 when healthy, 503 otherwise); the cluster's load balancer takes
 a replica out of rotation on a 503 or no answer (scripts/cluster.py), as a Kubernetes readiness
 probe would.
 

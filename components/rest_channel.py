@@ -8,7 +8,7 @@ Replaces Rasa's ``rest`` channel (credentials.yml). Differences:
   same characters as ``sender``): anything else is a 400 with a JSON ``error``;
 - a message sent again with the same ``message_id`` (a retry after a lost answer) gets the replies
   stored for it, not a second turn (``components.health.once``, issue 13);
-- ``GET /webhooks/rest/`` is the health of this process (``components.health.report``);
+- ``GET /webhooks/rest/health`` is the health of this process (``components.health.report``);
 - a body over ``MAX_BODY_BYTES`` is a 413 with a JSON ``error`` and the reply (the triage of what
   was read, and a notice naming the emergency number);
 - the conversation id is ``rest:<sender>``: REST cannot write into a widget or SMS conversation;
@@ -68,7 +68,12 @@ class RestChannel(InputChannel):
         blueprint = Blueprint("hardened_rest_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
+        async def alive(_: Request) -> Any:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/health", methods=["GET"])
         async def healthy(request: Request) -> Any:
+            # the process's health for the load balancer: the model, the tracker and lock stores
             status, body = await health.report(request.app)
             return response.json(body, status=status)
 

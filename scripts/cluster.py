@@ -480,7 +480,7 @@ def spawn(process: Dict, env: Dict[str, str]) -> None:
 
 
 def health_url(process: Dict) -> str:
-    path = "/health" if process["kind"] == "actions" else "/webhooks/rest/"
+    path = "/health" if process["kind"] == "actions" else "/webhooks/rest/health"
     return f"http://127.0.0.1:{process['port']}{path}"
 
 

@@ -148,8 +148,10 @@ def test_each_process_has_a_health_endpoint_and_nginx_spreads_the_load(cluster: 
 
     state = cluster.state()
     for process in state["rasa"]:
-        body = requests.get(f"http://127.0.0.1:{process['port']}/webhooks/rest/", timeout=10).json()
-        assert body == {"status": "ok", "model": "ok", "tracker_store": "ok", "lock_store": "ok"}
+        response = requests.get(f"http://127.0.0.1:{process['port']}/webhooks/rest/health", timeout=10)
+        body = response.json()
+        assert response.status_code == 200 and body["status"] == "ok", body
+        assert body["tracker_store"] == "ok" and body["lock_store"] == "ok", body
     for process in state["actions"]:
         assert requests.get(f"http://127.0.0.1:{process['port']}/health", timeout=10).ok
     for i in range(6):
