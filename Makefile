@@ -73,13 +73,13 @@ unit: $(VENV)/.installed $(DETECTOR)
 test: $(MODEL) $(DETECTOR) lint browser cluster-deps
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
-# CLUSTER=1: measure the cluster (started for the run unless it runs already) at BENCH_URL
 bench: $(VENV)/.installed $(DETECTOR)
-ifeq ($(CLUSTER),1)
-	@$(MAKE) --no-print-directory cluster
-	BENCH_URL=$$($(PY) scripts/cluster.py url) $(PY) scripts/bench.py
-else
 	$(PY) scripts/bench.py
+
+# make bench CLUSTER=1 (issue 13) measures the cluster: `make cluster` starts it (unless it runs)
+# and its base URL becomes BENCH_URL, which bench hands to the load generator
+ifeq ($(CLUSTER),1)
+BENCH_URL ?= $(shell $(MAKE) --no-print-directory cluster >&2 && $(PY) scripts/cluster.py url)
 endif
 
 content-report: $(VENV)/.installed

@@ -351,6 +351,9 @@ http {{
 
         location /socket.io/ {{
             add_header Set-Cookie "crs_route=$crs_route; Path=/socket.io/; HttpOnly; SameSite=Lax" always;
+            # (a location with proxy_set_header of its own inherits none from the server)
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_read_timeout 600s;
@@ -651,7 +654,7 @@ def start() -> int:
     Base URL:      {state["url"]}
     REST channel:  {state["url"]}/webhooks/rest/webhook
     Chat widget:   {state["url"]}/webhooks/widget/demo.html
-    Health:        {state["url"]}/webhooks/rest/ (one replica's), python scripts/cluster.py status (each)
+    Health:        {state["url"]}/webhooks/rest/health (one replica's), python scripts/cluster.py status (each)
     Tracker store: PostgreSQL {env["DB_HOST"]}:{env["DB_PORT"]}/{env["DB_DATABASE"]}; lock store: Redis {env["REDIS_HOST"]}:{env["REDIS_PORT"]}
     Logs:          {DIR}
   make cluster-stop stops it.

@@ -205,6 +205,35 @@ def test_a_widget_conversation_works_through_nginx_with_sticky_sessions(cluster:
     assert len(set(session)) == 1, f"the socket.io session reached several replicas: {set(session)}"
 
 
+def test_the_widget_in_a_browser_works_through_nginx(cluster: Cluster) -> None:
+    """Chromium on the demo page served through nginx: socket.io (polling, then the websocket
+    upgrade) reaches one replica, a red flag gets the emergency banner, and a reload resumes the
+    conversation."""
+    from tests.e2e.test_widget_browser import ARGS, CHROMIUM, ask, open_chat, widget
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            errors: List[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{cluster.url}/webhooks/widget/demo.html")
+            open_chat(page)
+            ask(page, "my wife can't breathe")
+            widget(page).locator(".banner").wait_for(state="visible", timeout=60000)
+            assert widget(page).locator(".banner a").get_attribute("href") == "tel:999"
+            page.reload()
+            widget(page).locator(".msg.user", has_text="can't breathe").first.wait_for(timeout=60000)
+            assert not errors, errors
+        finally:
+            browser.close()
+    log = (cluster.dir / "nginx" / "access.log").read_text()
+    assert re.search(r" 101 GET /socket.io/ ", log), "no websocket upgrade through nginx"
+
+
 def test_forget_me_is_confirmed_on_another_replica(cluster: Cluster) -> None:
     """ "forget me" asked on one replica and confirmed on the other: the conversation is deleted
     from PostgreSQL (the pending confirmation is kept in Redis)."""
