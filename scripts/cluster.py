@@ -513,7 +513,8 @@ def create_schema(env: Dict[str, str]) -> None:
         "S(dialect='postgresql', host=os.environ['DB_HOST'], port=os.environ['DB_PORT'], "
         "username=os.environ['DB_USER'], password=os.environ['DB_PASSWORD'], db=os.environ['DB_DATABASE'])"
     )
-    subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=ROOT, env=env, check=True)
+    quiet = {**env, "PYTHONWARNINGS": "ignore", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=ROOT, env=quiet, check=True)
 
 
 # -- supervisor -------------------------------------------------------------------------------------
@@ -563,6 +564,10 @@ def supervise() -> None:
                 down.add(process["name"])
                 changed = True
                 log(f"{process['name']} {'exited' if not running else 'not healthy'}: out of rotation")
+            if not alive(process.get("pid")) and process["name"] not in down:
+                down.add(process["name"])  # it died between the two looks above
+                changed = True
+                log(f"{process['name']} exited: out of rotation")
             if not alive(process.get("pid")) and restart and time.time() - process.get("started", 0) > 10:
                 log(f"{process['name']} exited: starting it again")
                 spawn(process, env)
