@@ -13,7 +13,7 @@ ANSWER_INPUTS := $(wildcard data/content/questions/*.yml) crs/content/learned.py
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector answer-model train run shell test lint unit bench content-report purge clean
+.PHONY: help install browser detector answer-model train run shell test lint unit bench content-report purge clean cluster cluster-stop cluster-deps
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -24,6 +24,8 @@ help:
 	@echo "make answer-model    train the answer model when its questions or the sources changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
 	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
+	@echo "make cluster         Rasa replicas behind nginx, PostgreSQL and Redis, on this machine (README: Cluster)"
+	@echo "make cluster-stop    stop what make cluster started"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -79,7 +81,7 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed $(DETECTOR) $(ANSWER_MODEL)
 	$(VENV)/bin/pytest -m "not rasa" -q
 
-test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser
+test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser cluster-deps
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest
 
 # issue 13: the engine, then ours beside plain `rasa init` under the same load (docs/bench.md);
@@ -87,12 +89,33 @@ test: $(MODEL) $(DETECTOR) $(ANSWER_MODEL) lint browser
 bench: $(VENV)/.installed $(DETECTOR) $(ANSWER_MODEL)
 	$(PY) scripts/bench.py $(if $(BENCH_URL),--url $(BENCH_URL)) $(BENCH_ARGS)
 
+# make bench CLUSTER=1 (issue 13) measures the cluster: `make cluster` starts it (unless it runs)
+# and its base URL becomes BENCH_URL, which bench hands to the load generator
+ifeq ($(CLUSTER),1)
+BENCH_URL ?= $(shell $(MAKE) --no-print-directory cluster >&2 && $(PY) scripts/cluster.py url)
+endif
+
 content-report: $(VENV)/.installed
 	@$(PY) -m crs.content.report
 
 # retention (issue 10): conversations idle for more than DAYS are deleted from the tracker store
 purge: $(VENV)/.installed
 	@$(PY) scripts/purge.py $(if $(DAYS),--days $(DAYS))
+
+# the cluster configuration (issue 13): Debian's PostgreSQL, Redis and nginx, installed where
+# missing (the fault test in make test needs them too); scripts/cluster.py runs everything
+CLUSTER_PACKAGES := $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) $(if $(wildcard /usr/bin/redis-server),,redis-server) $(if $(wildcard /usr/sbin/nginx),,nginx)
+cluster-deps:
+	@if [ -n "$(strip $(CLUSTER_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CLUSTER_PACKAGES); \
+	  else echo "*** The cluster (and its fault test) needs: sudo apt-get install $(CLUSTER_PACKAGES)"; fi; \
+	fi
+
+cluster: $(MODEL) $(DETECTOR) cluster-deps
+	@$(PY) scripts/cluster.py start
+
+cluster-stop: $(VENV)/.installed
+	@$(PY) scripts/cluster.py stop
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

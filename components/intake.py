@@ -30,6 +30,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from components.observability import TurnRecord
+from components.shared_state import forget_requests
 from crs import intake
 from crs.content import default_library
 from crs.intake import FULL_TRIAGE, merge_triage, triage_text
@@ -136,7 +137,7 @@ class Intake:
         self.limit = intake.CHANNEL_LIMITS[channel]
         self.library = default_library()
         self.rate = intake.RateLimiter()
-        self.forget = intake.ForgetRequests()
+        self.forget = forget_requests()  # in Redis in the cluster (REDIS_HOST), else here
         default_engine()
         default_languages()
         long_triage_pool()

@@ -4,7 +4,11 @@ Replaces Rasa's ``rest`` channel (credentials.yml). Differences:
 
 - the body must be a JSON object with ``sender`` (1 to 64 of ``A-Z a-z 0-9 _ . -``, and not a
   phone number or other identifier), ``message`` (a string) and optionally ``metadata`` (an
-  object; only ``locale`` is read): anything else is a 400 with a JSON ``error``;
+  object; only ``locale`` is read) and optionally ``message_id`` (the client's id of this message,
+  same characters as ``sender``): anything else is a 400 with a JSON ``error``;
+- a message sent again with the same ``message_id`` (a retry after a lost answer) gets the replies
+  stored for it, not a second turn (``components.health.once``, issue 13);
+- ``GET /webhooks/rest/health`` is the health of this process (``components.health.report``);
 - a body over ``MAX_BODY_BYTES`` is a 413 with a JSON ``error`` and the reply (the triage of what
   was read, and a notice naming the emergency number);
 - the conversation id is ``rest:<sender>``: REST cannot write into a widget or SMS conversation;
@@ -25,7 +29,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from components import observability
+from components import health, observability
 from components.intake import Intake, long_triage_pool, triage_text
 from crs import intake
 from crs.content import default_library
@@ -69,11 +73,16 @@ class RestChannel(InputChannel):
             return response.json({"status": "ok"})
 
         @blueprint.route("/health", methods=["GET"])
-        async def health(request: Request) -> Any:
-            # the process's health for a load balancer: 503 until the model is loaded (issue 13)
+        async def healthy(request: Request) -> Any:
+            # the process's health for the load balancer (issue 13): 503 until the model is loaded,
+            # or while the tracker store or the lock store does not answer; with memory and workers
             pool = long_triage_pool()
             workers = getattr(pool, "_processes", None) or {}
             status, body = observability.health(getattr(request.app.ctx, "agent", None), workers.values())
+            stores_status, stores = await health.report(request.app)
+            if status == 200 and stores_status != 200:
+                status, body["status"] = stores_status, stores["status"]
+            body.update({key: value for key, value in stores.items() if key != "status"})
             return response.json(body, status=status)
 
         @blueprint.route("/webhook", methods=["POST"])
@@ -101,8 +110,12 @@ class RestChannel(InputChannel):
             locale = (metadata or {}).get("locale")
             if locale is not None and not isinstance(locale, str):
                 return error(400, "metadata.locale must be a string")
+            message_id = data.get("message_id")
+            if message_id is not None and (not isinstance(message_id, str) or not SENDER.fullmatch(message_id)):
+                return error(400, "message_id must be a string of 1 to 64 letters, digits, '_', '.' or '-'")
+            handler = health.once(request.app, message_id, on_new_message) if message_id else on_new_message
             collector = CollectingOutputChannel()
-            await self.intake.handle(PREFIX + sender, message, locale, collector, on_new_message)
+            await self.intake.handle(PREFIX + sender, message, locale, collector, handler)
             if not collector.messages:  # never silent (design.md rule 9)
                 place = self.library.locale(locale)
                 collector.messages.append(
