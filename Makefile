@@ -10,7 +10,7 @@ DETECTOR_INPUTS := data/triage/red_flags.yml $(wildcard data/triage/corpus/*.yml
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean
+.PHONY: help install browser detector train run shell test lint unit bench content-report purge clean nurse-add
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -20,6 +20,7 @@ help:
 	@echo "make detector        train the learned red-flag detector when its corpus changed"
 	@echo "make content-report  review status, passages, topics and extraction gaps of the sources"
 	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
+	@echo "make nurse-add NURSE=name  create a helpline console account (asks for the password, or NURSE_PASSWORD)"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -80,6 +81,11 @@ content-report: $(VENV)/.installed
 # retention (issue 10): conversations idle for more than DAYS are deleted from the tracker store
 purge: $(VENV)/.installed
 	@$(PY) scripts/purge.py $(if $(DAYS),--days $(DAYS))
+
+# helpline console accounts (issue 12): the password is asked for, or read from NURSE_PASSWORD
+nurse-add: $(VENV)/.installed
+	@if [ -z "$(NURSE)" ]; then echo "usage: make nurse-add NURSE=<name>"; exit 2; fi
+	@RASA_TELEMETRY_ENABLED=false $(PY) scripts/nurse_add.py "$(NURSE)" $(if $(ENDPOINTS),--endpoints $(ENDPOINTS))
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

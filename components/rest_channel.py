@@ -24,6 +24,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from components import helpline
 from components.intake import Intake, triage_text
 from crs import intake
 from crs.content import default_library
@@ -93,7 +94,8 @@ class RestChannel(InputChannel):
                 return error(400, "metadata.locale must be a string")
             collector = CollectingOutputChannel()
             await self.intake.handle(PREFIX + sender, message, locale, collector, on_new_message)
-            if not collector.messages:  # never silent (design.md rule 9)
+            # never silent (design.md rule 9), except while a nurse holds the conversation (issue 12)
+            if not collector.messages and not helpline.holder_of(PREFIX + sender):
                 place = self.library.locale(locale)
                 collector.messages.append(
                     {
