@@ -370,6 +370,7 @@ class HelplineConsole(InputChannel):
                 return _error(409, "the case changed; reload it")
             store.audit(nurse, "resolve", conversation_id)
             notice = await self._notice(conversation_id, "resumed", nurse) if was_held and not current["gone"] else None
+            store.forget_address(conversation_id)  # the number is kept only while the case is open
             await self.runtime.notify([conversation_id])
             return _json({"ok": True, "notice": notice})
 

@@ -298,7 +298,6 @@ class HelplineStore:
                 )
                 .values(status="resolved", holder=None, resolved_at=now, alert_at=None)
             )
-            db.execute(reply_addresses.delete().where(reply_addresses.c.conversation_id == conversation_id))
             return result.rowcount == 1
 
     # -- notes -------------------------------------------------------------------------------
