@@ -23,6 +23,7 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict
+from urllib.parse import unquote
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -51,7 +52,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make the Origin of a form post "null"
 }
 
 
@@ -186,6 +187,8 @@ class HelplineConsole(InputChannel):
                 if request.method not in ("GET", "HEAD") and not self._change_allowed(request, session):
                     logger.warning("helpline csrf refused nurse=%s path=%s", session["nurse"], request.path)
                     return _error(403, "missing or wrong CSRF token")
+                if "conversation_id" in kwargs:  # ids have ':' (the page sends it encoded)
+                    kwargs["conversation_id"] = unquote(kwargs["conversation_id"])
                 return await handler(request, session, *args, **kwargs)
 
             wrapper.__name__ = handler.__name__

@@ -123,7 +123,8 @@
     var given = $("given");
     clear(given);
     c.summary.given.forEach(function (g) {
-      var what = g.instruction ? g.instruction + " instruction" : (g.helpline ? "helpline notice (" + g.helpline + ")" : (g.topic ? "answer: " + g.topic : "quotes"));
+      var notices = { nurse_reply: "nurse reply", request: "told about the helpline (asked for a nurse)", held: "told a nurse holds the conversation", resumed: "told the assistant is back" };
+      var what = g.instruction ? g.instruction + " instruction" : (g.helpline ? notices[g.helpline] || g.helpline : (g.topic ? "answer: " + g.topic : "quotes"));
       given.appendChild(el("li", {}, time(g.at) + ": " + what + (g.quotes.length ? "; quotes " + g.quotes.join(", ") : "")));
     });
     if (!given.firstChild) given.appendChild(el("li", {}, "Nothing yet"));

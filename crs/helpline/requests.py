@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import re
 
-PERSON = r"(?:(?:a|the|an|your|real|actual|live|proper|human)\s+){0,3}(?:nurse|nurses|human|humans|person|people|someone|somebody|staff|agent|operator|helpline|doctor)"
+PERSON = (
+    r"(?:(?:a|the|an|your|one\s+of\s+the|one\s+of\s+your|real|actual|live|proper|human)\s+){0,3}"
+    r"(?:nurse|nurses|human|humans|person|people|someone|somebody|staff|agent|operator|helpline|doctor)"
+)
+HELPER = r"(?:(?:a|the|an|your|real|actual|live|proper|human)\s+){0,3}(?:nurse|human|person|agent|operator|helpline)"
+TALK = r"(?:talk|speak|chat)\s+(?:to|with)"
 _REQUEST = re.compile(
     r"(?:"
-    rf"\b(?:talk|speak|chat|speaking|talking)\s+(?:to|with)\s+{PERSON}\b"
-    rf"|\b(?:put|transfer|connect|pass)\s+me\s+(?:through\s+)?(?:to|with|on\s+to|onto)\s+{PERSON}\b"
-    rf"|\b(?:want|need|get|see|like|have)\s+(?:me\s+)?{PERSON}\b"
-    rf"|\b(?:can|could|will|would)\s+{PERSON}\s+(?:call|ring|phone|contact|text|message|reply|help)\b"
+    rf"\b(?:can|could|may|cant|can't)\s+(?:i|we)\s+(?:please\s+)?(?:just\s+)?{TALK}\s+{PERSON}\b"
+    rf"|\b(?:want|wanna|need|like|love|have|wish)\s+to\s+(?:please\s+)?{TALK}\s+{PERSON}\b"
+    rf"|^\W*(?:please\s+)?{TALK}\s+{PERSON}\b"
+    rf"|\b(?:let\s+me|get\s+me|put\s+me\s+through\s+to|transfer\s+me\s+to|connect\s+me\s+(?:to|with))\s+{HELPER}\b"
+    rf"|\b(?:any\s+chance\s+of|possible\s+to|is\s+it\s+possible\s+to)\s+(?:talking|speaking|chatting|talk|speak|chat)\s+(?:to|with)\s+{PERSON}\b"
+    rf"|\b(?:can|could|will|would)\s+{PERSON}\s+(?:please\s+)?(?:call|ring|phone|contact|text|message)\s+me\b"
     r"|\b(?:call|ring|phone)\s+me\s+back\b"
-    rf"|\b(?:is\s+there|are\s+there|are\s+you)\s+(?:a\s+)?(?:real|actual|human|live)\b"
-    rf"|^\s*{PERSON}\s*(?:please|pls|plz)?\s*[.!?]*\s*$"
+    rf"|\b(?:i|we)\s+(?:want|need|would\s+like|'d\s+like|d\s+like)\s+(?:to\s+see\s+)?{HELPER}\b"
+    rf"|^\W*{HELPER}\s*(?:please|pls|plz)?\W*$"
     r")",
     re.IGNORECASE,
 )
+# "am I talking to a real person?", "are you human?": a question about the assistant (answered
+# by the assistant's own reply), not a request
+_CHALLENGE = re.compile(r"^\W*(?:am\s+i|are\s+you|is\s+(?:this|it|that|there)|was\s+that)\b", re.I)
 _NOT = re.compile(r"\b(?:don'?t|do\s+not|dont|no\s+need\s+to|not)\s+(?:\w+\s+){0,2}(?:want|need|talk|speak)\b", re.I)
 
 
@@ -30,4 +40,4 @@ def asks_for_human(text: str) -> bool:
     if not text or len(text) > 2000:
         return bool(text) and asks_for_human(text[:2000])
     folded = " ".join(text.replace("’", "'").split())
-    return bool(_REQUEST.search(folded)) and not _NOT.search(folded)
+    return bool(_REQUEST.search(folded)) and not _NOT.search(folded) and not _CHALLENGE.search(folded)

@@ -62,6 +62,9 @@ def test_login_is_refused_with_a_wrong_password(browser, servers, nurse):
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{servers.rasa_url}/webhooks/helpline/login")
+    assert "script-src 'self'" in page.evaluate(
+        "() => fetch(location.href).then(r => r.headers.get('content-security-policy'))"
+    )
     page.get_by_label("Name").fill(nurse)
     page.get_by_label("Password").fill("not the right password")
     page.get_by_role("button", name="Log in").click()
@@ -72,7 +75,7 @@ def test_login_is_refused_with_a_wrong_password(browser, servers, nurse):
 
 
 def test_red_flag_in_the_widget_reaches_the_console_live_and_the_nurse_replies(browser, servers, nurse):
-    console_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    console_context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     console = console_context.new_page()
     errors: list = []
     console.on("pageerror", lambda error: errors.append(str(error)))
@@ -104,7 +107,7 @@ def test_red_flag_in_the_widget_reaches_the_console_live_and_the_nurse_replies(b
     assert console.locator("#transcript b").count() == 0
     assert not axe_serious(console)
 
-    console.get_by_role("button", name="Claim").click()
+    console.get_by_role("button", name="Claim", exact=True).click()
     console.get_by_role("status").filter(has_text="You hold this conversation").wait_for(timeout=15000)
     widget(person).get_by_text("A nurse from the helpline is looking after this conversation").wait_for(timeout=15000)
     console.get_by_label("Message (sent in their channel)").fill("Hello, I'm a nurse. Has someone called 999?")
@@ -114,9 +117,11 @@ def test_red_flag_in_the_widget_reaches_the_console_live_and_the_nurse_replies(b
     console.get_by_role("button", name="Add note").click()
     console.locator("#notes li").filter(has_text="<script>alert('x')</script> daughter called 999").wait_for()
     DOCS.mkdir(exist_ok=True)
+    console.locator("#transcript-box summary").click()  # closed again, for the README's picture
+    console.evaluate("window.scrollTo(0, 0)")
     console.screenshot(path=str(DOCS / "console.png"))
 
-    console.get_by_role("button", name="Resolve").click()
+    console.get_by_role("button", name="Resolve", exact=True).click()
     widget(person).get_by_text("I am the automated assistant again").wait_for(timeout=15000)
     console.locator(f'#queue button[data-case="{conversation}"]').wait_for(state="detached", timeout=15000)
     person_context.close()
@@ -125,9 +130,10 @@ def test_red_flag_in_the_widget_reaches_the_console_live_and_the_nurse_replies(b
 
 
 def test_assist_mode_shows_rules_checklist_and_passages(browser, servers, nurse):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     page = context.new_page()
     log_in(page, servers, nurse)
+    (ROOT / "results" / "screenshots").mkdir(parents=True, exist_ok=True)
     page.get_by_role("button", name="Assist mode").click()
     page.get_by_label("The caller says").fill("he's very drowsy and hard to wake up")
     page.get_by_role("button", name="Add and triage").click()
@@ -141,5 +147,5 @@ def test_assist_mode_shows_rules_checklist_and_passages(browser, servers, nurse)
     quote = page.locator("#assist-passages blockquote").first
     assert "last reviewed" in quote.locator("footer").inner_text()
     assert not axe_serious(page)
-    page.screenshot(path=str(DOCS / "console-assist.png"))
+    page.screenshot(path=str(ROOT / "results" / "screenshots" / "console-assist.png"))
     context.close()
