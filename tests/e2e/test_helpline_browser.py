@@ -17,7 +17,7 @@ from tests.e2e.test_widget_browser import ARGS, AXE, CHROMIUM, ask, open_chat, w
 pytestmark = pytest.mark.rasa
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-DOCS = ROOT / "docs"
+SHOTS = ROOT / "results" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +116,10 @@ def test_red_flag_in_the_widget_reaches_the_console_live_and_the_nurse_replies(b
     console.get_by_label("New note").fill("<script>alert('x')</script> daughter called 999")
     console.get_by_role("button", name="Add note").click()
     console.locator("#notes li").filter(has_text="<script>alert('x')</script> daughter called 999").wait_for()
-    DOCS.mkdir(exist_ok=True)
     console.locator("#transcript-box summary").click()  # closed again, for the README's picture
     console.evaluate("window.scrollTo(0, 0)")
-    console.screenshot(path=str(DOCS / "console.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(SHOTS / "console.png"))  # docs/console.png is a copy of it
 
     console.get_by_role("button", name="Resolve", exact=True).click()
     widget(person).get_by_text("I am the automated assistant again").wait_for(timeout=15000)
@@ -133,7 +133,7 @@ def test_assist_mode_shows_rules_checklist_and_passages(browser, servers, nurse)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     page = context.new_page()
     log_in(page, servers, nurse)
-    (ROOT / "results" / "screenshots").mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("button", name="Assist mode").click()
     page.get_by_label("The caller says").fill("he's very drowsy and hard to wake up")
     page.get_by_role("button", name="Add and triage").click()
@@ -147,5 +147,5 @@ def test_assist_mode_shows_rules_checklist_and_passages(browser, servers, nurse)
     quote = page.locator("#assist-passages blockquote").first
     assert "last reviewed" in quote.locator("footer").inner_text()
     assert not axe_serious(page)
-    page.screenshot(path=str(ROOT / "results" / "screenshots" / "console-assist.png"))
+    page.screenshot(path=str(SHOTS / "console-assist.png"))
     context.close()
