@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import time
@@ -83,7 +82,3 @@ class Console:
                 return found.json()
             time.sleep(0.3)
         raise AssertionError(f"case {conversation_id} {expected} not seen: {found.status_code} {found.text[:500]}")
-
-
-def nurse_password_env() -> str:
-    return os.environ.get("NURSE_PASSWORD", PASSWORD)
