@@ -268,7 +268,11 @@
       loadQueue();
       if (current && changed.indexOf(current) >= 0) refreshCase();
     });
-    source.addEventListener("expired", function () { source.close(); window.location.href = "login"; });
+    source.addEventListener("expired", function () {
+      source.close();
+      if (current) sessionStorage.setItem("crs-helpline-case", current);
+      window.location.href = "login";
+    });
   }
 
   api("GET", "me").then(function (me) {

@@ -61,10 +61,8 @@ def log_in(page, servers, name):
 def test_login_is_refused_with_a_wrong_password(browser, servers, nurse):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{servers.rasa_url}/webhooks/helpline/login")
-    assert "script-src 'self'" in page.evaluate(
-        "() => fetch(location.href).then(r => r.headers.get('content-security-policy'))"
-    )
+    response = page.goto(f"{servers.rasa_url}/webhooks/helpline/login")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     page.get_by_label("Name").fill(nurse)
     page.get_by_label("Password").fill("not the right password")
     page.get_by_role("button", name="Log in").click()
@@ -149,3 +147,42 @@ def test_assist_mode_shows_rules_checklist_and_passages(browser, servers, nurse)
     assert not axe_serious(page)
     page.screenshot(path=str(SHOTS / "console-assist.png"))
     context.close()
+
+
+def test_a_reply_survives_a_session_that_expires_mid_reply(browser, servers, nurse):
+    import sqlite3
+
+    person_context = browser.new_context()
+    person = person_context.new_page()
+    person.goto(f"{servers.rasa_url}/webhooks/widget/demo.html")
+    open_chat(person)
+    ask(person, "can I talk to a nurse please")
+    widget(person).get_by_text("I have asked a nurse from the helpline").wait_for(timeout=30000)
+    token = person.evaluate("JSON.parse(Object.values(localStorage)[0]).session_id")
+    conversation = "widget:" + token.split(".")[0]
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    page = context.new_page()
+    log_in(page, servers, nurse)
+    page.locator(f'#queue button[data-case="{conversation}"]').click(timeout=30000)
+    page.get_by_role("button", name="Claim", exact=True).click()
+    page.get_by_role("status").filter(has_text="You hold this conversation").wait_for(timeout=15000)
+    page.get_by_label("Message (sent in their channel)").fill("A long, careful answer typed while the session ran out")
+    with sqlite3.connect(servers.workdir / "trackers.db", timeout=30) as db:
+        db.execute("UPDATE helpline_sessions SET last_seen = last_seen - 7200 WHERE nurse = ?", (nurse,))
+    try:
+        page.get_by_role("button", name="Send reply").click(timeout=5000)
+    except playwright_api.TimeoutError:
+        pass  # the console's live stream noticed the expiry first and went to the login page
+    page.wait_for_url(re.compile(r"/login$"))
+    page.get_by_label("Name").fill(nurse)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    reply = page.get_by_label("Message (sent in their channel)")
+    page.wait_for_function("document.getElementById('reply').value.startsWith('A long, careful answer')", timeout=15000)
+    page.get_by_role("button", name="Send reply").click()
+    widget(person).get_by_text("A long, careful answer typed while the session ran out").wait_for(timeout=15000)
+    page.wait_for_function("document.getElementById('reply').value === ''", timeout=15000)
+    assert reply.input_value() == ""
+    context.close()
+    person_context.close()
