@@ -13,7 +13,7 @@ ANSWER_INPUTS := $(wildcard data/content/questions/*.yml) crs/content/learned.py
 # everything the trained model is built from
 MODEL_INPUTS := config.yml $(shell find domain data/nlu data/rules -type f 2>/dev/null)
 
-.PHONY: help install browser detector answer-model train run shell test lint unit bench content-report purge clean cluster cluster-stop cluster-deps
+.PHONY: help install browser detector answer-model train run shell test lint unit bench content-report purge clean cluster cluster-stop cluster-deps nurse-add
 
 help:
 	@echo "make run             set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -26,6 +26,7 @@ help:
 	@echo "make purge DAYS=30   delete conversations idle for longer (default: CRS_RETENTION_DAYS or 30)"
 	@echo "make cluster         Rasa replicas behind nginx, PostgreSQL and Redis, on this machine (README: Cluster)"
 	@echo "make cluster-stop    stop what make cluster started"
+	@echo "make nurse-add NURSE=name  create a helpline console account (asks for the password, or NURSE_PASSWORD)"
 
 $(VENV)/.installed: requirements.lock scripts/find-python
 	@python=$$(scripts/find-python) || exit 1; \
@@ -116,6 +117,11 @@ cluster: $(MODEL) $(DETECTOR) cluster-deps
 
 cluster-stop: $(VENV)/.installed
 	@$(PY) scripts/cluster.py stop
+
+# helpline console accounts (issue 12): the password is asked for, or read from NURSE_PASSWORD
+nurse-add: $(VENV)/.installed
+	@if [ -z "$(NURSE)" ]; then echo "usage: make nurse-add NURSE=<name>"; exit 2; fi
+	@RASA_TELEMETRY_ENABLED=false $(PY) scripts/nurse_add.py "$(NURSE)" $(if $(ENDPOINTS),--endpoints $(ENDPOINTS))
 
 clean:
 	rm -rf .rasa results models/*.tar.gz .pytest_cache

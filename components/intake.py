@@ -29,6 +29,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from components import helpline
 from components.observability import TurnRecord
 from components.shared_state import forget_requests
 from crs import intake
@@ -226,11 +227,21 @@ class Intake:
             message_metadata: Dict[str, Any] = {"locale": locale.id, **(metadata or {})}
             if full is not None:
                 message_metadata[FULL_TRIAGE] = full
+            # the helpline (issue 12): a request for a nurse is marked for the queue and answered
+            # after the turn; while a nurse holds the conversation, a turn may be silent
+            requested = helpline.asks_for_human(read)
+            if requested:
+                message_metadata[helpline.REQUEST_KEY] = True
+            held = helpline.holder_of(conversation) is not None
             counting = _Counting(output)
             await on_new_message(
                 UserMessage(words, counting, conversation, input_channel=self.channel, metadata=message_metadata)
             )
-            if not counting.sent:
+            if requested and not held:
+                await helpline.after_request(
+                    conversation, locale, counting, full or triage_text(read), counting.sent > 0
+                )
+            if not counting.sent and not (held or helpline.holder_of(conversation)):
                 raise RuntimeError("the turn sent nothing")
         except _Outcome:
             raise

@@ -29,7 +29,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from components import health, observability
+from components import health, helpline, observability
 from components.intake import Intake, long_triage_pool, triage_text
 from crs import intake
 from crs.content import default_library
@@ -116,7 +116,8 @@ class RestChannel(InputChannel):
             handler = health.once(request.app, message_id, on_new_message) if message_id else on_new_message
             collector = CollectingOutputChannel()
             await self.intake.handle(PREFIX + sender, message, locale, collector, handler)
-            if not collector.messages:  # never silent (design.md rule 9)
+            # never silent (design.md rule 9), except while a nurse holds the conversation (issue 12)
+            if not collector.messages and not helpline.holder_of(PREFIX + sender):
                 place = self.library.locale(locale)
                 collector.messages.append(
                     {

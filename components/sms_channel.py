@@ -30,6 +30,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from components import helpline
 from components.intake import Intake, texts_of
 from crs.content import default_library
 from crs.redaction import safe_id
@@ -180,6 +181,9 @@ class SmsChannel(InputChannel):
                 payload_text=MORE_PAYLOAD if keyword == "MORE" else choice_payload(body, choices),
             )
             turn = Turn.from_messages(collector.messages)
+            self._helpline_address(conversation, number, body, collector.messages)
+            if not texts_of(collector.messages) and helpline.holder_of(conversation):
+                return twiml(None)  # a nurse holds the conversation (issue 12)
             if not texts_of(collector.messages):  # never silent (design.md rule 9)
                 place = self.library.locale(locale)
                 turn = Turn.from_messages(
@@ -190,6 +194,20 @@ class SmsChannel(InputChannel):
             return twiml(message)
 
         return blueprint
+
+    @staticmethod
+    def _helpline_address(conversation: str, number: str, body: str, messages: list) -> None:
+        """Keep the number, sealed, while a nurse may need to reply by SMS (issue 12)."""
+        current = helpline.runtime()
+        if current is None:
+            return
+        levels = [
+            ((m.get("custom") or {}).get("triage") or {}).get("level")
+            for m in messages
+            if isinstance(m.get("custom"), dict)
+        ]
+        level = "emergency" if "emergency" in levels else "urgent" if "urgent" in levels else "none"
+        current.keep_sms_address(conversation, number, level, helpline.asks_for_human(body))
 
 
 __all__ = ["SmsChannel", "MORE_HINT"]

@@ -25,6 +25,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import speed
+from components.helpline import REQUEST_KEY, helpline_turn
 from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
 from crs.triage import Finding, Triage, default_engine
 
@@ -84,6 +85,9 @@ class TriagePolicy(Policy):
         if view is None:
             return self._prediction(probabilities)
         decision = plan(view, self.groups, self.red_flag_ids)
+        # issue 12: silent while a nurse holds the conversation, except red-flag triage
+        requested = bool((tracker.latest_message.metadata or {}).get(REQUEST_KEY)) if tracker.latest_message else False
+        decision = helpline_turn(decision, view, tracker.sender_id, requested, self.groups)
         slot_names = {slot.name for slot in domain.slots}
         events = [
             SlotSet(name, value)

@@ -49,6 +49,12 @@ PREFIX = "widget:"
 # socket.io frames larger than this are refused (the most a message may carry, with room for JSON)
 MAX_FRAME_BYTES = 4 * intake.READ_LIMIT + 4096
 _TOKEN = re.compile(r"([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})")
+_ACTIVE: list = []  # the running channel, for messages sent from outside a turn (helpline replies)
+
+
+def active_output() -> WidgetOutput | None:
+    """The output to every widget room of the running channel (None before it starts)."""
+    return _ACTIVE[-1].get_output_channel() if _ACTIVE else None
 
 
 class SessionIds:
@@ -146,6 +152,7 @@ class WidgetChannel(InputChannel):
         # CORS handling is off so that it does not answer for us
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_FRAME_BYTES)
         self.sio = sio
+        _ACTIVE.append(self)
         blueprint = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])

@@ -61,6 +61,7 @@ cat <<MSG
       curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{"sender": "me", "message": "what is CRS?"}'
     Chat widget demo page: http://$HOST:$RASA_PORT/webhooks/widget/demo.html
+    Helpline console (nurses): http://$HOST:$RASA_PORT/webhooks/helpline/  (accounts: make nurse-add NURSE=<name>)
     In a terminal: make shell   (in another terminal, while this one runs)
     Action server: http://127.0.0.1:$ACTION_PORT/webhook (this machine only)
     Rasa HTTP API: $api_note

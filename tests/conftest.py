@@ -3,14 +3,18 @@ session on free ports (a running `make run` is left alone)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Iterator, List
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -30,6 +34,43 @@ SMS_ENV = {
 # with this token, as the helpline console would, so tests can read the tracker store through it
 API_TOKEN = "test-api-token-" + os.urandom(8).hex()
 WIDGET_ENV = {"WIDGET_SESSION_SECRET": "test-widget-secret-0123456789"}
+# helpline console (issue 12): open every hour in the test servers (tests that need it closed
+# rewrite this file, which the server reads again when it changes)
+ALWAYS_OPEN = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+class FakeTwilio:
+    """Twilio's REST API for sending messages, on localhost: it records what it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[str, str]] = []
+        self.fail = False
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                owner.messages.append({"path": self.path, "auth": self.headers.get("Authorization", ""), **form})
+                status, body = (
+                    (500, {"message": "down"}) if owner.fail else (201, {"sid": f"SM{len(owner.messages):032d}"})
+                )
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
 
 
 def free_port() -> int:
@@ -172,9 +213,28 @@ class Servers:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Iterator[Servers]:
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    yield fake
+    fake.close()
+
+
+def helpline_env(workdir: Path, twilio: FakeTwilio) -> Dict[str, str]:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "data" / "helpline.yml").read_text())
+    config["open"] = ALWAYS_OPEN
+    path = workdir / "helpline.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return {"CRS_HELPLINE_CONFIG": str(path), "TWILIO_API_URL": twilio.url}
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory, fake_twilio) -> Iterator[Servers]:
     ensure_model()
     running = Servers(tmp_path_factory.mktemp("servers"))
+    running.extra_env.update(helpline_env(running.workdir, fake_twilio))
+    running.twilio = fake_twilio
     try:
         running.start_actions()
         running.start_rasa()

@@ -1,0 +1,57 @@
+"""The console's follower of the tracker store on a real SQLite database: the queue is rebuilt
+from the events when it starts, and a deleted conversation whose ids SQLite gives again does not
+hide later escalations."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from components.helpline import Runtime
+from crs.helpline.schema import migrate
+
+
+def user(text, level, at, **metadata):
+    return {
+        "event": "user",
+        "timestamp": at,
+        "text": text,
+        "metadata": metadata,
+        "parse_data": {"triage": {"level": level, "findings": []}, "entities": []},
+    }
+
+
+def add(engine, sender, event):
+    with engine.begin() as db:
+        db.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :at, :d)"),
+            {"s": sender, "t": event["event"], "at": event["timestamp"], "d": json.dumps(event)},
+        )
+
+
+def test_rebuild_on_start_and_ids_given_again_after_a_deletion(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
+                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+            )
+        )
+    migrate(engine)
+    add(engine, "widget:a", user("she can't breathe", "emergency", 1.0))
+    add(engine, "rest:b", user("hello", "none", 2.0))
+    add(engine, "rest:b", user("forget me", "none", 3.0))
+    runtime = Runtime(None, engine)
+    assert set(runtime.scan()) == {"widget:a"}
+    # a restart: a new follower on the same database rebuilds the same queue
+    again = Runtime(None, engine)
+    again.scan()
+    assert [c["conversation_id"] for c in again.store.open_cases()] == ["widget:a"]
+    # rest:b is deleted; SQLite gives its ids to the next events
+    with engine.begin() as db:
+        db.execute(sa.text("DELETE FROM events WHERE sender_id = 'rest:b'"))
+    add(engine, "rest:c", user("can I talk to a nurse", "none", 4.0, crs_helpline_request=True))
+    assert "rest:c" in runtime.scan()
+    assert runtime.store.case("rest:c")["level"] == "request"
