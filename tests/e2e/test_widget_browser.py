@@ -278,8 +278,18 @@ def test_conversation_id_is_the_browser_session(page, servers):
     session = page.evaluate("JSON.parse(Object.values(localStorage)[0]).session_id")
     nonce, signature = session.split(".")  # issued by the server, signed (README: Access)
     assert len(nonce) == 24 and len(signature) == 43
-    tracker = servers.tracker(f"widget:{nonce}")
-    assert any(e.get("event") == "user" and e.get("text") == "what is crs" for e in tracker["events"])
+    # the reply reaches the browser while the turn runs; the tracker is stored when the turn ends
+    # (in the store's writer thread): wait for it, a bounded while
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        tracker = servers.tracker(f"widget:{nonce}")
+        stored = any(e.get("event") == "user" and e.get("text") == "what is crs" for e in tracker["events"])
+        if stored or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert stored
 
 
 def test_widget_channel_bad_input_gets_a_friendly_reply(servers):
