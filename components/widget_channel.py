@@ -52,6 +52,24 @@ _TOKEN = re.compile(r"([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})")
 _ACTIVE: list = []  # the running channel, for messages sent from outside a turn (helpline replies)
 
 
+def shared_rooms() -> Any:
+    """In the cluster (REDIS_HOST set), socket.io rooms are shared through Redis: a message for a
+    conversation sent by any replica (a nurse's reply from the helpline console, issue 12) reaches
+    the person on the replica their socket is connected to. One server: rooms in this process."""
+    host = os.environ.get("REDIS_HOST")
+    if not host:
+        return None
+    from urllib.parse import quote
+
+    from socketio import AsyncRedisManager
+
+    password = os.environ.get("REDIS_PASSWORD")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    port = os.environ.get("REDIS_PORT") or "6379"
+    database = os.environ.get("REDIS_DB") or "1"
+    return AsyncRedisManager(f"redis://{auth}{host}:{port}/{database}", channel="crs-widget")
+
+
 def active_output() -> WidgetOutput | None:
     """The output to every widget room of the running channel (None before it starts)."""
     return _ACTIVE[-1].get_output_channel() if _ACTIVE else None
@@ -150,7 +168,12 @@ class WidgetChannel(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # origins are checked on connect (below), for the websocket transport too; engine.io's own
         # CORS handling is off so that it does not answer for us
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_FRAME_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_FRAME_BYTES,
+            client_manager=shared_rooms(),
+        )
         self.sio = sio
         _ACTIVE.append(self)
         blueprint = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)

@@ -37,11 +37,15 @@ def db_url(
     port: int | None = None,
     login: str | None = None,
     password: str | None = None,
+    url: str | None = None,
+    username: str | None = None,
     **_: Any,
 ) -> str:
-    """The SQLAlchemy URL of a tracker store configured as Rasa's SQLTrackerStore is."""
+    """The SQLAlchemy URL of a tracker store configured as Rasa's SQLTrackerStore is (endpoints.yml
+    names the host ``url`` and the user ``username``, as Rasa's own configuration does)."""
     if dialect == "sqlite":
         return f"sqlite:///{db}"
+    host, login = host or url, login or username
     return str(sa.engine.url.URL.create(dialect, login, password, host, int(port) if port else None, db))
 
 

@@ -266,6 +266,70 @@ def script(index: int, rng: random.Random) -> List[str]:
     return turns
 
 
+def test_a_nurses_reply_reaches_the_widget_on_another_replica(cluster: Cluster) -> None:
+    """Issue 12 in the cluster: the person's socket is on replica 1, the nurse works on replica 2;
+    the reply goes through Redis to the replica holding the socket (components.widget_channel)."""
+    import socketio
+
+    from tests.e2e.helpline_client import PASSWORD, Console, unique
+
+    state = cluster.state()
+    first, second = (f"http://127.0.0.1:{replica['port']}" for replica in state["rasa"][:2])
+    nurse = unique("nurse")
+    added = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "nurse-add",
+            f"NURSE={nurse}",
+            f"ENDPOINTS={ROOT / 'cluster' / 'endpoints.yml'}",
+        ],
+        cwd=ROOT,
+        env={**cluster.env, **state["env"], "NURSE_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+
+    events: List = []
+    client = socketio.Client()
+    client.on("session_confirm", lambda token: events.append(("session", token)))
+    client.on("bot_uttered", lambda data: events.append(("bot", data)))
+    client.connect(first, transports=["polling"], socketio_path="/socket.io")  # replica 1 only
+    try:
+        client.emit("session_request", {})
+        deadline = time.monotonic() + 30
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert events and events[0][0] == "session"
+        token = events[0][1]
+        client.emit("user_uttered", {"message": "my husband can't breathe", "session_id": token})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(kind == "bot" for kind, _ in events):
+            time.sleep(0.1)
+        conversation = f"widget:{token.split('.')[0]}"
+
+        class OnSecond:
+            rasa_url = second
+
+        console = Console(OnSecond())
+        assert console.login(nurse).status_code == 303
+        console.wait_for_case(conversation, seconds=30)
+        assert console.post(f"cases/{conversation}/claim").status_code == 200
+        text = "This is the helpline nurse. Have you called 999?"
+        assert console.post(f"cases/{conversation}/reply", {"text": text}).status_code == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            kind == "bot" and data.get("text") == text for kind, data in events
+        ):
+            time.sleep(0.1)
+        assert any(kind == "bot" and data.get("text") == text for kind, data in events), events[-3:]
+        assert console.post(f"cases/{conversation}/resolve").status_code == 200
+    finally:
+        client.disconnect()
+
+
 def test_nothing_is_lost_or_duplicated_when_a_replica_is_killed_under_load(cluster: Cluster) -> None:
     import aiohttp
 
