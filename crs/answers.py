@@ -221,7 +221,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
 
     if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
-    known = [w for w in informative if w not in ranker.unknown(informative)]
+    known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
     if ranker.learned is not None and not asked.by_button:

@@ -30,6 +30,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import yaml
 
 from crs.settings import ROOT
+from crs.tfidf import FastTfidf
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class PassageClassifier:
         self._names = list(classifiers)
         self._weights = np.ascontiguousarray(np.vstack([classifiers[n].coef_[0] for n in self._names]).T)
         self._bias = np.array([classifiers[n].intercept_[0] for n in self._names])
+        self._fast: FastTfidf | None = None  # the featurizer taken apart (crs.tfidf), on first use
 
     @classmethod
     def train(
@@ -134,7 +136,11 @@ class PassageClassifier:
         """(probability that a passage answers it, {passage id: probability it answers it})."""
         import numpy as np
 
-        logits = self.vectorizer.transform([normalise(text)]) @ self._weights + self._bias
+        if self._fast is None:
+            self._fast = FastTfidf(self.vectorizer)
+        texts = [normalise(text)]
+        features = self._fast.matrix(texts) if self._fast.supported else self.vectorizer.transform(texts)
+        logits = features @ self._weights + self._bias
         values = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
         scores = dict(zip(self._names, values.tolist(), strict=True))
         return scores.pop(COVERED, 1.0), scores

@@ -280,11 +280,9 @@ class Library:
             ranges = {topic_id: topic.ranges for topic_id, topic in self.topics.items()}
             passages = build_passages(self.sources.values(), ranges, config.excerpts)
             treatment_units = {t.id: frozenset(unit.id for unit in t.units) for t in self.treatments}
-            self._ranker = Ranker(passages, config, treatment_units)
-            ranker = self._ranker
-            self._ranker.learned = load_or_train(
-                [(passage.id, passage.text) for passage in passages], ranker.context_words
-            )
+            ranker = Ranker(passages, config, treatment_units)
+            ranker.learned = load_or_train([(passage.id, passage.text) for passage in passages], ranker.context_words)
+            self._ranker = ranker
         return self._ranker
 
     def passage_segments(self, passage: Passage, locale: Locale) -> List[Segment]:

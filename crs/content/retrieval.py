@@ -306,11 +306,14 @@ class Ranker:
         }
         return [w for w in self.content_words(text) if w not in named and w not in people and w not in names]
 
+    def known(self, words: Sequence[str]) -> List[str]:
+        """The words the sources use (or a synonym maps to them), in order."""
+        unknown = set(self.unknown(words))
+        return [word for word in words if word not in unknown]
+
     def context_words(self, text: str) -> List[str]:
         """What the answer context keeps of a question: its words the sources know (lemmas)."""
-        informative = self.informative(text)
-        unknown = set(self.unknown(informative))
-        return [word for word in informative if word not in unknown][:12]
+        return self.known(self.informative(text))[:12]
 
     def expand(self, words: Iterable[str]) -> List[str]:
         return list(self.weighted(words))

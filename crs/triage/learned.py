@@ -22,11 +22,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import yaml
 
 from crs.settings import ROOT
+from crs.tfidf import FastTfidf
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ class LearnedDetector:
         # than the work for a few sentences)
         self._parts = [part for _, part in getattr(vectorizer, "transformer_list", [("all", vectorizer)])]
         self._analyzers: Dict[int, Callable] = {}
-        self._fast: List[Tuple[Callable, Dict[str, int], Any, int]] | None = None
-        self._width = 0
+        self._fast: FastTfidf | None = None
         self._bias = np.array([classifiers[label].intercept_[0] for label in self._names])
 
     # -- training ----------------------------------------------------------------------------
@@ -185,42 +185,13 @@ class LearnedDetector:
     # -- use ---------------------------------------------------------------------------------
 
     def _features(self, texts: Sequence[str]):
-        """The TF-IDF features of `texts` as the fitted featurizer computes them (sublinear term
-        frequency, idf, each part normalised to unit length, the parts side by side), built
-        directly: sklearn's checks and sparse conversions on every call cost more than the work
-        for a few sentences. Equality with `vectorizer.transform` is a unit test."""
-        import numpy as np
-        from scipy.sparse import csr_matrix
-
+        """The TF-IDF features of `texts` as the fitted featurizer computes them, built directly
+        (``crs.tfidf``). Equality with `vectorizer.transform` is a unit test."""
         if self._fast is None:
-            self._fast = []
-            offset = 0
-            for part in self._parts:
-                self._fast.append((part.build_analyzer(), part.vocabulary_, np.asarray(part.idf_), offset))
-                offset += len(part.vocabulary_)
-            self._width = offset
-        indptr, indices, data = [0], [], []
-        for text in texts:
-            for analyze, vocabulary, idf, offset in self._fast:
-                counts: Dict[int, int] = {}
-                for gram in analyze(text):
-                    column = vocabulary.get(gram)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0) + 1
-                if not counts:
-                    continue
-                columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[
-                    columns
-                ]
-                values /= np.sqrt(np.dot(values, values))
-                indices.extend((columns + offset).tolist())
-                data.extend(values.tolist())
-            indptr.append(len(indices))
-        return csr_matrix(
-            (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-            shape=(len(texts), self._width),
-        )
+            self._fast = FastTfidf(self.vectorizer)
+        if not self._fast.supported:
+            return self.vectorizer.transform(texts)
+        return self._fast.matrix(texts)
 
     def logits(self, texts: Sequence[str]):
         """Log-odds of every label for each text (rows) in one sparse product."""

@@ -165,23 +165,32 @@ def test_each_process_has_a_health_endpoint_and_nginx_spreads_the_load(cluster: 
     assert {f"127.0.0.1:{p['port']}" for p in state["rasa"]} <= set(upstreams)
 
 
-def test_a_widget_conversation_works_through_nginx_with_sticky_sessions(cluster: Cluster) -> None:
+def widget_session(url: str) -> tuple:
+    """A polling-only socket.io client of the widget at ``url`` with its session: (client, the
+    events it received as (kind, data), the signed session token). Polling only: every poll is a
+    request of its own, which must reach the replica holding the session."""
     import socketio
 
     events: List = []
     client = socketio.Client()
     client.on("session_confirm", lambda token: events.append(("session", token)))
     client.on("bot_uttered", lambda data: events.append(("bot", data)))
-    # polling only: every poll is a request of its own, which must reach the replica holding the
-    # session (without sticky sessions about half of them would not)
-    client.connect(cluster.url, transports=["polling"], socketio_path="/socket.io")
+    client.connect(url, transports=["polling"], socketio_path="/socket.io")
+    client.emit("session_request", {})
+    deadline = time.monotonic() + 30
+    while not events and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not (events and events[0][0] == "session"):
+        client.disconnect()
+        raise AssertionError(f"no widget session from {url}: {events}")
+    return client, events, events[0][1]
+
+
+def test_a_widget_conversation_works_through_nginx_with_sticky_sessions(cluster: Cluster) -> None:
+    # every poll must reach the replica holding the session (without sticky sessions about half
+    # of them would not)
+    client, events, token = widget_session(cluster.url)
     try:
-        client.emit("session_request", {})
-        deadline = time.monotonic() + 30
-        while not events and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert events and events[0][0] == "session"
-        token = events[0][1]
         for text, expect in [("what is CRS?", None), ("my mum can't breathe", "emergency"), ("thanks", None)]:
             before = len(events)
             client.emit("user_uttered", {"message": text, "session_id": token})
@@ -269,8 +278,6 @@ def script(index: int, rng: random.Random) -> List[str]:
 def test_a_nurses_reply_reaches_the_widget_on_another_replica(cluster: Cluster) -> None:
     """Issue 12 in the cluster: the person's socket is on replica 1, the nurse works on replica 2;
     the reply goes through Redis to the replica holding the socket (components.widget_channel)."""
-    import socketio
-
     from tests.e2e.helpline_client import PASSWORD, Console, unique
 
     state = cluster.state()
@@ -292,18 +299,8 @@ def test_a_nurses_reply_reaches_the_widget_on_another_replica(cluster: Cluster) 
     )
     assert added.returncode == 0, added.stdout + added.stderr
 
-    events: List = []
-    client = socketio.Client()
-    client.on("session_confirm", lambda token: events.append(("session", token)))
-    client.on("bot_uttered", lambda data: events.append(("bot", data)))
-    client.connect(first, transports=["polling"], socketio_path="/socket.io")  # replica 1 only
+    client, events, token = widget_session(first)  # replica 1 only
     try:
-        client.emit("session_request", {})
-        deadline = time.monotonic() + 30
-        while not events and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert events and events[0][0] == "session"
-        token = events[0][1]
         client.emit("user_uttered", {"message": "my husband can't breathe", "session_id": token})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(kind == "bot" for kind, _ in events):

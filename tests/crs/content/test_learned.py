@@ -79,3 +79,15 @@ def test_follow_ups_in_the_corpus_are_read_after_the_last_questions_words(tmp_pa
         ("tocilizumab and if it does not work?", ("b",)),
         ("can i drive", ()),
     ]
+
+
+def test_the_answer_model_reads_questions_as_its_fitted_featurizer_does():
+    # the model featurises through crs.tfidf (speed); the figures must be scikit-learn's
+    from crs.content.learned import normalise
+
+    model = RANKER.learned
+    texts = [normalise(text) for text, _ in load_corpus()[::11]] + ["", "zzz", "é 🙂"]
+    expected = model.vectorizer.transform(texts)
+    model.predict("warm up")  # builds the fast featurizer
+    assert model._fast.supported
+    assert abs(expected - model._fast.matrix(texts)).max() < 1e-12
