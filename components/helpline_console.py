@@ -159,9 +159,21 @@ class HelplineConsole(InputChannel):
             if store is None:
                 logger.warning("helpline console off: it needs the SQL tracker store (endpoints.yml)")
                 return
-            await asyncio.to_thread(migrate, store.engine)
-            current = helpline.Runtime(app, store.engine)
-            await asyncio.to_thread(current.scan)  # the queue, rebuilt from the tracker store
+            # a failure here must never stop the server from serving the chat: an exception in a
+            # start listener leaves Sanic running but not answering. Three tries, then the console
+            # stays off (503) and says so in the log; triage and answers carry on.
+            for attempt in range(3):
+                try:
+                    await asyncio.to_thread(migrate, store.engine)
+                    current = helpline.Runtime(app, store.engine)
+                    await asyncio.to_thread(current.scan)  # the queue, rebuilt from the tracker store
+                    break
+                except Exception:  # noqa: BLE001 - logged; the assistant must keep serving
+                    logger.exception("helpline console could not start (attempt %d of 3)", attempt + 1)
+                    await asyncio.sleep(1 + 2 * attempt)
+            else:
+                logger.error("helpline console OFF on this server: see the errors above")
+                return
             helpline._RUNTIME.append(current)
             self.runtime = current
             self.follower = asyncio.ensure_future(current.follow())

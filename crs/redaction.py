@@ -43,7 +43,9 @@ _PATTERNS = [
     # 4111-1111-1111-1111): labelled by its number of digits below
     ("digits", r"(?<![\w+])\+?\(?\d(?:[\s().-]{0,2}\d){8,}(?!\w)"),
     ("postcode", r"\b(?:[a-pr-uwyz][a-hk-y]?\d[a-hjkps-uw\d]?)\s*\d[abd-hjlnp-uw-z]{2}\b"),
-    ("zip", r"(?<![\w.,/])\d{5}(?:-\d{4})?(?![\w.,/]\d)"),
+    # five digits standing alone (not the start of a longer token such as a conversation id,
+    # "sms-12345ab...", nor part of a number such as 12,345 or 12345.6)
+    ("zip", r"(?<![\w.,/])\d{5}(?:-\d{4})?(?!\w)(?![.,/]\d)"),
 ]
 _COMPILED = [(label, re.compile(pattern, re.IGNORECASE)) for label, pattern in _PATTERNS]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")

@@ -506,12 +506,15 @@ def stop_process(process: Dict, grace: float = 20) -> None:
 
 
 def create_schema(env: Dict[str, str]) -> None:
-    """The tracker store's tables, made once before the replicas start (two replicas making them
-    at the same moment can collide in PostgreSQL's catalogue)."""
+    """The tracker store's tables and the helpline console's migrations, made once before the
+    replicas start (two replicas making the tracker store's tables at the same moment can collide
+    in PostgreSQL's catalogue; the console's migrations also take turns under a lock)."""
     code = (
         "from components.tracker_store import RedactingSQLTrackerStore as S; import os; "
-        "S(dialect='postgresql', host=os.environ['DB_HOST'], port=os.environ['DB_PORT'], "
-        "username=os.environ['DB_USER'], password=os.environ['DB_PASSWORD'], db=os.environ['DB_DATABASE'])"
+        "from crs.helpline.schema import migrate; "
+        "s = S(dialect='postgresql', host=os.environ['DB_HOST'], port=os.environ['DB_PORT'], "
+        "username=os.environ['DB_USER'], password=os.environ['DB_PASSWORD'], db=os.environ['DB_DATABASE']); "
+        "migrate(s.engine)"
     )
     quiet = {**env, "PYTHONWARNINGS": "ignore", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=ROOT, env=quiet, check=True)

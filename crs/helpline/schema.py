@@ -9,6 +9,10 @@ import sqlalchemy as sa
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "helpline_alembic_version"
+# PostgreSQL advisory lock key held while migrating: replicas that start together (the cluster,
+# Kubernetes) take turns instead of creating the same tables at once, which fails in PostgreSQL's
+# catalogue ("duplicate key value violates unique constraint pg_type_typname_nsp_index")
+MIGRATION_LOCK = 0x43525348  # "CRSH"
 
 metadata = sa.MetaData()
 
@@ -89,12 +93,16 @@ reply_addresses = sa.Table(
 
 
 def migrate(engine: sa.engine.Engine) -> None:
-    """Bring the console's tables to the newest migration (idempotent)."""
+    """Bring the console's tables to the newest migration (idempotent, and safe when several
+    processes start at once: on PostgreSQL they take turns under an advisory lock, released when
+    the migrating transaction ends; the next one then finds the tables at the newest version)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

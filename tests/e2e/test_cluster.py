@@ -474,3 +474,58 @@ def test_a_message_sent_again_with_its_message_id_is_answered_once(cluster: Clus
         "SELECT type_name, data FROM events WHERE sender_id = %s AND type_name = 'user'", f"rest:{sender}"
     )
     assert [json.loads(data)["message_id"] for _, data in rows] == ["once1"]
+
+
+MIGRATE = """
+import sys, time
+import sqlalchemy as sa
+from crs.helpline.schema import migrate
+engine = sa.create_engine(sys.argv[1])
+while time.time() < float(sys.argv[2]):
+    time.sleep(0.001)
+migrate(engine)
+"""
+
+
+def test_replicas_starting_together_migrate_the_console_tables_once(cluster: Cluster) -> None:
+    """Replicas that start at the same moment (Kubernetes, a restart of the cluster) each bring
+    the console's tables to the newest migration: on a new, empty database four processes do it
+    at once, and every one succeeds (they take turns; without the lock, PostgreSQL refuses all but
+    one with a duplicate key in its catalogue and that replica never starts serving)."""
+    import psycopg2
+
+    env = cluster.state()["env"]
+    database = f"race{int(time.time() * 1000)}"
+    admin = psycopg2.connect(
+        host=env["DB_HOST"], port=env["DB_PORT"], user=env["DB_USER"], password=env["DB_PASSWORD"], dbname=env["DB_DATABASE"]
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {database}")
+    admin.close()
+    url = f"postgresql://{env['DB_USER']}:{env['DB_PASSWORD']}@{env['DB_HOST']}:{env['DB_PORT']}/{database}"
+    at = time.time() + 8  # all four start migrating at this moment, once their imports are done
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE, url, str(at)],
+            cwd=ROOT,
+            env={**ENV, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], "\n".join(outputs)
+    connection = psycopg2.connect(
+        host=env["DB_HOST"], port=env["DB_PORT"], user=env["DB_USER"], password=env["DB_PASSWORD"], dbname=database
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM helpline_alembic_version")
+            assert cursor.fetchone() == (1,)
+            cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'helpline_%%'")
+            assert cursor.fetchone()[0] >= 5
+    finally:
+        connection.close()
