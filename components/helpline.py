@@ -22,7 +22,7 @@ from typing import Any, Dict, List
 
 from rasa.shared.core.events import BotUttered
 
-from crs.dialogue import ACTION_LISTEN, Plan, TurnView, turn_level
+from crs.dialogue import ACTION_LISTEN, ANSWER, Plan, TurnView, turn_level
 from crs.helpline.cases import REQUEST_KEY, channel_of
 from crs.helpline.hours import current_hours
 from crs.helpline.requests import asks_for_human
@@ -60,7 +60,11 @@ def helpline_turn(decision: Plan, view: TurnView, conversation_id: str, requeste
     """What the assistant does at the start of a turn while a nurse holds the conversation, or
     when the person asked for a nurse: listen (silence) unless the message is a red flag."""
     if view.actions_this_turn:
-        return decision  # only the start of a turn is decided here; red-flag turns go on
+        # only the start of a turn is decided here; red-flag turns go on, but the answer that can
+        # follow an emergency instruction (crs.dialogue.answer_follows_emergency) is the nurse's
+        if decision.action == ANSWER and holder_of(conversation_id):
+            return Plan(ACTION_LISTEN, decision.events)
+        return decision
     level = turn_level(view, groups)
     if level == "emergency":
         return decision  # red-flag triage never pauses

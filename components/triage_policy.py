@@ -26,6 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import speed
 from components.helpline import REQUEST_KEY, helpline_turn
+from crs.dialogue import ANSWER as ANSWER_ACTION
 from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
 from crs.triage import Finding, Triage, default_engine
 
@@ -103,14 +104,19 @@ class TriagePolicy(Policy):
         latest: UserUttered | None = None
         earlier: List[UserUttered] = []
         since_user: List[Any] = []
+        last_action: str | None = None  # the assistant's last action before the latest message
+        before_latest: str | None = None
         for event in tracker.events:
             if isinstance(event, UserUttered):
                 if latest is not None:
                     earlier.append(latest)
                 latest = event
                 since_user = []
+                before_latest = last_action
             else:
                 since_user.append(event)
+                if isinstance(event, ActionExecuted) and event.action_name not in (None, ACTION_LISTEN_NAME):
+                    last_action = event.action_name
         if latest is None:
             return None
         actions = [
@@ -153,6 +159,7 @@ class TriagePolicy(Policy):
             emergency_outstanding=self._emergency_outstanding(tracker),
             stop_requested=self.engine.is_stop(text),
             text=text,
+            after_answer=before_latest == ANSWER_ACTION,
         )
 
     @staticmethod

@@ -162,14 +162,18 @@ def _treatment_topic(library: Library, treatments: Sequence[Treatment], words: S
 def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, Any] | None) -> Answer:
     """The reply to a question and the context to keep for the next one (see module docstring).
 
-    A question about a red flag ("can it cause fits?") may come from someone who sees it now: its
-    reply starts with what to do if it is happening now (the emergency number first)."""
+    A question about a red flag ("can it cause fits?"), or whether something is an emergency, may
+    come from someone who sees it now: its reply starts with what to do if it is happening now
+    (the emergency number first)."""
     result = _answer(library, asked, locale, context)
     asks_about_red_flag = any(
         finding.get("level") == "emergency" and finding.get("assertion") == "hypothetical"
         for finding in (asked.triage or {}).get("findings") or []
     )
-    if asks_about_red_flag and (asked.triage or {}).get("level") == "none":
+    # "is it serious?", "are any of those an emergency?" about the last answer (routed here by
+    # crs.dialogue.is_follow_up_question) also starts with what to do if it is happening now
+    asks_if_emergency = asked.intent == "ask_is_emergency"
+    if (asks_about_red_flag or asks_if_emergency) and (asked.triage or {}).get("level") == "none":
         reply = result.reply
         line = library.phrases["if_now"].format(instruction=locale.emergency_instruction)
         payload_ = {key: value for key, value in reply.payload.items() if key != "display"}
@@ -183,7 +187,15 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     budget = ranker.config.words_budget
     by_id = {passage.id: passage for passage in ranker.passages}
 
+    # after the emergency instruction (crs.dialogue.answer_follows_emergency) the danger signs it
+    # quoted are not quoted again
+    said = set()
+    if (asked.triage or {}).get("level") == "emergency" and "danger_signs" in library.passage_sets:
+        said = {unit.id for _, units in library.passage_sets["danger_signs"].ranges for unit in units}
+
     def usable(passage: Passage) -> bool:
+        if said and passage.unit_ids() & said:
+            return False
         return bool(library.passage_segments(passage, locale))
 
     if asked.intent == MORE_INTENT:

@@ -38,7 +38,7 @@ CHECK_INTENTS = {"ask_is_emergency", "report_symptom"}
 # the instruction first, then the answer or an honest "not covered")
 ANSWER_IF_QUESTION = {"nlu_fallback", "out_of_scope"}
 _QUESTION = re.compile(
-    r"^\s*(?:what|whats|what's|how|why|when|where|who|which|can|could|is|are|does|do|did|will|would|should|"
+    r"^\s*(?:(?:so|and|but|ok|okay|then|sorry|also)\b[\s,]*)?(?:what|whats|what's|how|why|when|where|who|which|can|could|is|are|does|do|did|will|would|should|"
     r"shall|may|might|has|have|am)\b",
     re.IGNORECASE,
 )
@@ -66,9 +66,53 @@ def is_general_question(text: str, findings: Sequence[Dict[str, Any]]) -> bool:
     return all(finding.get("assertion") == "hypothetical" for finding in findings)
 
 
+# a follow-up that points back at the last answer ("is it serious?", "are any of those an
+# emergency?", "which ones?")
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|it's|that|thats|that's|those|these|they|them|theyre|they're|which ones?|"
+    r"any of (?:them|those|these|the above))\b",
+    re.IGNORECASE,
+)
+# words that point at the person's situation now ("is this an emergency?", "is it normal now?"):
+# such a question may be a report, and gets the yes/no check
+_PRESENT_MOMENT = re.compile(
+    r"\b(?:this|now|right now|at the moment|currently|today|tonight|still|keeps?|getting|started|since)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up_question(text: str, intent: str | None, findings: Sequence[Dict[str, Any]]) -> bool:
+    """Right after an answer, is a message that the classifier took for a report or for "is this
+    an emergency?" a question about that answer (issue 11)? Only a question naming nobody,
+    pointing at nothing happening now, with no sign read as present; for "is ... an emergency /
+    serious?" it must also point back at the answer ("it", "those", "which ones"). Anything
+    else keeps the yes/no check (when in doubt, escalate)."""
+    if not looks_like_question(text) or text.lstrip().startswith("/"):
+        return False
+    if _PERSON.search(text) or _PRESENT_MOMENT.search(text):
+        return False
+    if any(finding.get("assertion") == "present" for finding in findings):
+        return False
+    if intent == "ask_is_emergency":
+        return bool(_REFERS_BACK.search(text))
+    return intent == "report_symptom"
+
+
 def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
     """After the urgent instruction, is the question asked still answered (by the answer action)?"""
     return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))
+
+
+def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
+    """After the emergency instruction, is the question asked still answered? Only a general
+    question ("is a high fever an emergency?", "and the heart?", "can CRS make breathing
+    difficult?"): asked as a question, naming nobody, pointing at nothing happening now. A
+    message about a person, or about now, gets the instruction alone (issue 11)."""
+    if original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}:
+        return False
+    if not looks_like_question(text) or text.lstrip().startswith("/"):
+        return False
+    return not (_PERSON.search(text) or _PRESENT_MOMENT.search(text))
 
 
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
@@ -110,6 +154,7 @@ class TurnView:
     emergency_outstanding: bool = False  # an emergency instruction not yet restated after a dismissal
     stop_requested: bool = False  # "STOP" / "cancel" during the check
     text: str = ""  # the latest message (only to tell a question from a report)
+    after_answer: bool = False  # the assistant's last action before this message was an answer
 
 
 @dataclass
@@ -207,6 +252,15 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
     if view.slots.get("answer_failed"):
         events["answer_failed"] = False
     level = turn_level(view, groups)
+    findings = [{"assertion": finding.assertion} for finding in view.triage.findings]
+    if (
+        level == "none"
+        and view.active_loop is None
+        and view.after_answer
+        and view.intent in CHECK_INTENTS
+        and is_follow_up_question(view.text, view.intent, findings)
+    ):
+        return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
     starts_check = view.active_loop is None and (
         view.intent in CHECK_INTENTS or (level == "urgent" and view.original_intent in CHECK_INTENTS)
     )
@@ -237,7 +291,11 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
 def _after(view: TurnView, last: str) -> str | None:
     done = view.actions_this_turn
     if last == EMERGENCY:
-        return DEACTIVATE if view.active_loop else ACTION_LISTEN
+        if view.active_loop:
+            return DEACTIVATE
+        if answer_follows_emergency(view.original_intent, view.text):
+            return ANSWER  # the instruction first and whole; then the question is answered
+        return ACTION_LISTEN
     if last == DEACTIVATE:
         return ACTION_LISTEN if EMERGENCY in done else CHECK_STOPPED
     if last in (RESTATE, CHECK_STOPPED):

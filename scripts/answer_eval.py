@@ -70,7 +70,27 @@ class Turn:
                     continue
                 self.quotes.append(quote)
         self.texts = [m["text"] for m in messages if m.get("text")]
-        self.answer_texts = [t for t in self.texts if not t.startswith(TRIAGE_STARTS) and not _is_triage_text(t)]
+        # a reply's texts come before its payload: the texts of a triage reply (its payload says
+        # triage_reply) are triage, however they start
+        triage_texts: set = set()
+        pending: List[int] = []
+        for index, message in enumerate(messages):
+            if message.get("text"):
+                pending.append(index)
+            custom = message.get("custom")
+            if isinstance(custom, dict):
+                answers = any(q.get("role") == "answer" for q in custom.get("quotes") or [])
+                if custom.get("triage_reply") and not answers:
+                    triage_texts.update(pending)
+                pending = []
+        self.answer_texts = [
+            m["text"]
+            for index, m in enumerate(messages)
+            if m.get("text")
+            and index not in triage_texts
+            and not m["text"].startswith(TRIAGE_STARTS)
+            and not _is_triage_text(m["text"])
+        ]
         coverage = [p.get("coverage") for p in self.payloads if p.get("coverage")]
         self.coverage = coverage[-1] if coverage else None
 

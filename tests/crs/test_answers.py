@@ -158,3 +158,15 @@ def test_a_drug_name_heard_as_several_words_is_the_drug():
     ]:
         assert [t.id for t, _ in LIBRARY.find_treatments(f"can {heard} cause crs")] == [drug]
     assert LIBRARY.find_treatments("my dad is on it and feels a bit tired") == []
+
+
+def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_signs_again():
+    danger = {
+        unit.id for _, units in LIBRARY.passage_sets["danger_signs"].ranges for unit in units
+    }
+    question = "Is a high fever an emergency?"
+    plain = ask(question, "ask_is_emergency", triage={"level": "none", "findings": []})
+    assert {pid for q in plain.reply.payload["quotes"] for pid in q["passage_ids"]} & danger  # the list answers it
+    after = ask(question, "ask_is_emergency", triage={"level": "emergency", "findings": []})
+    quotes = after.reply.payload["quotes"]
+    assert quotes and not {pid for q in quotes for pid in q["passage_ids"]} & danger

@@ -31,7 +31,7 @@ FLAGS = red_flag_ids(ENGINE.rules)
 
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
-    return TurnView(triage=ENGINE.assess(text), **kwargs)
+    return TurnView(triage=ENGINE.assess(text), text=text, **kwargs)
 
 
 def decide(v: TurnView):
@@ -216,3 +216,52 @@ def test_locale_follows_the_channel():
 )
 def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, general):
     assert is_general_question(text, findings) is general
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        # questions about the answer just given: answered in its context
+        ("is it serious?", "ask_is_emergency", True),
+        ("are any of those an emergency?", "ask_is_emergency", True),
+        ("which ones are an emergency?", "ask_is_emergency", True),
+        ("so why is having too many bad", "report_symptom", True),
+        # the person's situation now, or a person named: the yes/no check, as before
+        ("is this an emergency?", "ask_is_emergency", False),
+        ("is it serious? he's been like that all day", "ask_is_emergency", False),
+        ("is that bad for my dad?", "ask_is_emergency", False),
+        ("is it normal to feel like this now?", "report_symptom", False),
+        ("not feeling right", "report_symptom", False),  # not a question
+        ("is an emergency", "ask_is_emergency", False),  # points back at nothing
+        ("/ask_is_emergency", "ask_is_emergency", False),  # the button
+    ],
+)
+def test_a_question_about_the_last_answer_is_answered_not_checked(text, intent, answered):
+    after = decide(view(text, intent=intent, after_answer=True))
+    assert (after.action == ANSWER) is answered, after
+    # with no answer before it, the same message starts the check (the rules' path)
+    assert decide(view(text, intent=intent, after_answer=False)).action != ANSWER
+
+
+def test_a_red_flag_in_a_question_about_the_last_answer_is_still_an_emergency():
+    assert decide(view("is it serious? she cant breathe", intent="ask_is_emergency", after_answer=True)).action == EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        ("Is a high fever an emergency?", "ask_is_emergency", True),
+        ("and the heart?", "nlu_fallback", True),
+        ("can CRS make breathing difficult?", "ask_symptoms", True),
+        ("my husband can't breathe, what do I do?", "ask_when_to_get_help", False),  # a person
+        ("is this an emergency? cant breathe", "ask_is_emergency", False),  # now
+        ("cant breathe", "report_symptom", False),  # a report, not a question
+        ("what is CRS? she is fitting", "ask_about_crs", False),
+    ],
+)
+def test_after_the_emergency_instruction_only_a_general_question_is_answered(text, intent, answered):
+    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
+    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+    # inside the check the instruction ends it, as before
+    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY], active_loop=FORM)
+    assert decide(v).action == DEACTIVATE
