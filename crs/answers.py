@@ -16,7 +16,7 @@ How a question is answered:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
@@ -198,6 +198,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             return False
         return bool(library.passage_segments(passage, locale))
 
+    if asked.intent == MORE_INTENT and not asked.by_button and looks_like_question(asked.text):
+        # "what else could raise her risk?", "can I carry on my immunotherapy after?": a question
+        # of its own (read as a follow-up), not "tell me more"
+        if len(ranker.informative(asked.text, [])) >= 2:
+            asked = replace(asked, intent="nlu_fallback")
     if asked.intent == MORE_INTENT:
         pending = [by_id[pid] for pid in context.get("more") or [] if pid in by_id]
         if not pending:

@@ -81,6 +81,10 @@ _PRESENT_MOMENT = re.compile(
 )
 
 
+# small talk that a follow-up question is sometimes taken for
+SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny"}
+
+
 def is_follow_up_question(text: str, intent: str | None, findings: Sequence[Dict[str, Any]]) -> bool:
     """Right after an answer, is a message that the classifier took for a report or for "is this
     an emergency?" a question about that answer (issue 11)? Only a question naming nobody,
@@ -89,9 +93,13 @@ def is_follow_up_question(text: str, intent: str | None, findings: Sequence[Dict
     else keeps the yes/no check (when in doubt, escalate)."""
     if not looks_like_question(text) or text.lstrip().startswith("/"):
         return False
-    if _PERSON.search(text) or _PRESENT_MOMENT.search(text):
-        return False
     if any(finding.get("assertion") == "present" for finding in findings):
+        return False
+    if intent in SMALL_TALK:
+        # "can it be later than that?" read as goodbye, "and if I'm not sure?" as deny: these
+        # intents never start the check, so a question among them is simply answered
+        return True
+    if _PERSON.search(text) or _PRESENT_MOMENT.search(text):
         return False
     if intent == "ask_is_emergency":
         return bool(_REFERS_BACK.search(text))
@@ -101,6 +109,18 @@ def is_follow_up_question(text: str, intent: str | None, findings: Sequence[Dict
 def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
     """After the urgent instruction, is the question asked still answered (by the answer action)?"""
     return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))
+
+
+def asks_during_check(view: "TurnView") -> bool:
+    """During the yes/no check, a message that is not a yes or no but a question about CRS (the
+    classifier's topic, or a question it could not place), with no sign in it: answered, and the
+    check's question asked again (it does not end the check)."""
+    if view.check_answer or view.triage.findings:
+        return False
+    intent = view.original_intent
+    if intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION or intent == "ask_more":
+        return False
+    return looks_like_question(view.text) and not view.text.lstrip().startswith("/")
 
 
 def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
@@ -257,7 +277,7 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
         level == "none"
         and view.active_loop is None
         and view.after_answer
-        and view.intent in CHECK_INTENTS
+        and view.intent in CHECK_INTENTS | SMALL_TALK
         and is_follow_up_question(view.text, view.intent, findings)
     ):
         return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
@@ -278,6 +298,9 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
         return Plan(DEACTIVATE, events)
     if view.active_loop == FORM and view.intent != "dismiss_alert":
         if view.loop_rejected_this_turn:
+            if asks_during_check(view):
+                # a question instead of a yes or no: answered, then the check's question again
+                return Plan(ANSWER, events)
             return Plan(REPROMPT, events)  # not a yes or no: remind, then ask again
         if view.loop_rejected:
             # the answer to the question asked again (Rasa does not extract slots for a loop
@@ -310,7 +333,7 @@ def _after(view: TurnView, last: str) -> str | None:
         return ACTION_LISTEN
     if last == REPROMPT:
         return f"utter_ask_{view.requested_slot}" if view.requested_slot else ACTION_LISTEN
-    if last.startswith("utter_ask_" + CHECK_PREFIX) and REPROMPT in done:
+    if last.startswith("utter_ask_" + CHECK_PREFIX) and (REPROMPT in done or ANSWER in done):
         return ACTION_LISTEN
     if last == FORM and view.active_loop is None and CHECK_RESULT not in done:
         return CHECK_RESULT
@@ -319,5 +342,7 @@ def _after(view: TurnView, last: str) -> str | None:
     if last in view.custom_actions and not view.bot_uttered_this_turn:
         return SERVICE_PROBLEM  # the action server is down or too slow (design.md rule 9)
     if last == ANSWER:
+        if view.active_loop == FORM and view.requested_slot:
+            return f"utter_ask_{view.requested_slot}"  # the check goes on: its question again
         return ACTION_LISTEN  # one answer, at most one fallback, a turn (issue 11)
     return None

@@ -170,3 +170,13 @@ def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_sig
     after = ask(question, "ask_is_emergency", triage={"level": "emergency", "findings": []})
     quotes = after.reply.payload["quotes"]
     assert quotes and not {pid for q in quotes for pid in q["passage_ids"]} & danger
+
+
+def test_a_question_taken_for_tell_me_more_is_answered_as_a_question():
+    context = ask("Who is at higher risk of CRS?", "ask_risk_factors").context
+    more = ask("what else could raise her risk?", "ask_more", context=context)
+    assert more.reply.payload["coverage"] == "answered"
+    assert "There is more" not in more.reply.text  # ranked for the question, not the next passages
+    assert "risk" in first_quotes(more).lower()
+    plain = ask("tell me more", "ask_more", context=context)
+    assert "There is more" in plain.reply.text

@@ -265,3 +265,49 @@ def test_after_the_emergency_instruction_only_a_general_question_is_answered(tex
     # inside the check the instruction ends it, as before
     v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY], active_loop=FORM)
     assert decide(v).action == DEACTIVATE
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        ("can it be later than that?", "goodbye", True),
+        ("and if I'm not sure?", "deny", True),
+        ("thanks, how long does it last?", "thank", True),
+        ("thanks", "thank", False),
+        ("bye", "goodbye", False),
+    ],
+)
+def test_a_follow_up_question_taken_for_small_talk_is_answered(text, intent, answered):
+    assert (decide(view(text, intent=intent, after_answer=True)).action == ANSWER) is answered
+
+
+def check_view(text, intent, **kwargs):
+    return view(
+        text, intent=intent, original_intent=intent, active_loop=FORM, requested_slot="check_breathing",
+        loop_rejected_this_turn=True, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        ("will she definitely get it?", "nlu_fallback", True),
+        ("what should we watch for?", "ask_symptoms", True),
+        ("can I drive myself home afterwards?", "nlu_fallback", True),
+        ("banana", "nlu_fallback", False),  # not a question: reminded
+        ("tell me more", "ask_more", False),
+        ("is it bad that she is so sleepy?", "ask_symptoms", False),  # a sign: triage decides
+    ],
+)
+def test_a_question_during_the_check_is_answered_and_the_check_goes_on(text, intent, answered):
+    first = decide(check_view(text, intent))
+    if not answered:
+        assert first.action != ANSWER
+        return
+    assert first.action == ANSWER
+    again = decide(check_view(text, intent, actions_this_turn=[FORM, ANSWER], bot_uttered_this_turn=True))
+    assert again.action == "utter_ask_check_breathing"
+    done = decide(
+        check_view(text, intent, actions_this_turn=[FORM, ANSWER, "utter_ask_check_breathing"], bot_uttered_this_turn=True)
+    )
+    assert done.action == ACTION_LISTEN
