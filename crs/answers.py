@@ -77,6 +77,36 @@ def _segments(library: Library, passage: Passage, locale: Locale) -> List[Segmen
     return segments
 
 
+def _focused(segments: List[Segment], focus: Sequence[str]) -> List[Segment]:
+    """A list split into several quotes around a gap ("You might have symptoms affecting the: •
+    skin ...", "• lungs ...", "• brain ..."): the quotes after the first (which holds the lead-in)
+    that name a word of the question come first, so that the item asked about is not the third
+    quote ("can CRS affect the brain?"). Each quote stays verbatim and whole; only their order
+    within the passage changes, and only when a later one names a word the earlier ones do not."""
+    from crs.content.retrieval import lemmas
+
+    quotes = [index for index, segment in enumerate(segments) if isinstance(segment, Quote)]
+    if len(quotes) < 3 or not focus:
+        return segments
+    # the question's words that the first quote does not already have ("brain" in "can CRS
+    # affect the brain?", not "affect")
+    wanted = set(focus) - set(lemmas(segments[quotes[0]].text))
+
+    def names(index: int) -> bool:
+        return bool(wanted & set(lemmas(segments[index].text)))
+
+    if not wanted or names(quotes[1]):
+        return segments
+    rest = quotes[1:]
+    order = [i for i in rest if names(i)] + [i for i in rest if not names(i)]
+    if order == rest:
+        return segments
+    result = list(segments)
+    for slot, index in zip(rest, order, strict=True):
+        result[slot] = segments[index]
+    return result
+
+
 def passages_reply(
     library: Library,
     passages: Sequence[Passage],
@@ -85,11 +115,12 @@ def passages_reply(
     triage: Dict[str, Any] | None,
     more: bool,
     intro: str | None = None,
+    focus: Sequence[str] = (),
     **extra: Any,
 ) -> Reply | None:
     segments: List[Segment] = []
     for passage in passages:
-        segments.extend(_segments(library, passage, locale))
+        segments.extend(_focused(_segments(library, passage, locale), focus))
     if not any(isinstance(segment, Quote) for segment in segments):
         return None
     label = library.topics[topic].label if topic in library.topics else None
@@ -321,7 +352,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if treatments:
         extra["treatments"] = [t.id for t in treatments]
     reply = passages_reply(
-        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), **extra
+        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), focus=query.words, **extra
     )
     if reply is None:
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})

@@ -180,3 +180,16 @@ def test_a_question_taken_for_tell_me_more_is_answered_as_a_question():
     assert "risk" in first_quotes(more).lower()
     plain = ask("tell me more", "ask_more", context=context)
     assert "There is more" in plain.reply.text
+
+
+def test_the_item_asked_about_in_a_list_split_by_gaps_comes_second_not_third():
+    # the UK list "You might have symptoms affecting the: skin / (heart: a gap) / lungs / brain"
+    quotes = ask("Can CRS affect the brain?", "ask_symptoms").reply.payload["quotes"]
+    assert quotes[0]["text"].startswith("Other possible symptoms") and "brain" in quotes[1]["text"]
+    # every quote is still whole and verbatim, and nothing is left out
+    for quote in quotes:
+        assert_quote_is_verbatim_and_intact(LIBRARY, quote)
+    # a question that names no item keeps the source's order
+    plain = ask("Which parts of the body can CRS affect?", "ask_symptoms").reply.payload["quotes"]
+    assert [q["text"][:8] for q in plain[1:3]] == ["• lungs,", "• brain "]
+    assert sorted(q["passage_id"] for q in plain) == sorted(q["passage_id"] for q in quotes)
