@@ -280,7 +280,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             # learned follow-ups this way: crs.content.learned.load_corpus)
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
-            kept = [*(context.get("words") or []), *named]
+            kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
             _, leaning = ranker.learned.predict(" ".join(kept) + " " + asked.text)
             learned = leaning
     thresholds = ranker.config.not_covered
@@ -332,7 +332,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         ),
     )
     if follow_up:
-        query.context_text = " ".join(context.get("words") or [])
+        query.context_text = " ".join(_without_contrasts(ranker, context.get("words") or [], asked.text))
         query.context_topic = context.get("topic")
         if not treatments and context.get("treatments"):
             query.treatments = tuple(context["treatments"])
@@ -367,6 +367,17 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         "more": rest,
     }
     return Answer(reply, new_context)
+
+
+def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]:
+    """The last question's words, less those that the follow-up replaces ("and severe?" after
+    "how is mild CRS treated?" drops "mild"): see ``contrasts`` in data/content/retrieval.yml."""
+    now = set(ranker.content_words(text))
+    dropped: set = set()
+    for group in ranker.config.contrasts:
+        if now & group:
+            dropped |= group - now
+    return [word for word in kept if word not in dropped]
 
 
 def _name_words(names: Sequence[str]) -> set:

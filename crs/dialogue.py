@@ -118,7 +118,7 @@ def asks_during_check(view: "TurnView") -> bool:
     if view.check_answer or view.triage.findings:
         return False
     intent = view.original_intent
-    if intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION or intent == "ask_more":
+    if intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION:
         return False
     return looks_like_question(view.text) and not view.text.lstrip().startswith("/")
 

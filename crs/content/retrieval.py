@@ -144,6 +144,7 @@ class RetrievalConfig:
     words_budget: int
     unknown_share: float
     not_covered: Dict[str, float] = field(default_factory=dict)
+    contrasts: Tuple[FrozenSet[str], ...] = ()
 
     @classmethod
     def from_yaml(cls, data: dict) -> RetrievalConfig:
@@ -157,6 +158,7 @@ class RetrievalConfig:
             words_budget=int(data.get("words_budget", 75)),
             unknown_share=float((data.get("not_covered") or {}).get("unknown_share", 0.5)),
             not_covered={key: float(value) for key, value in (data.get("not_covered") or {}).items()},
+            contrasts=tuple(frozenset(str(w) for w in group) for group in data.get("contrasts") or ()),
         )
 
     @classmethod

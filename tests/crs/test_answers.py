@@ -193,3 +193,11 @@ def test_the_item_asked_about_in_a_list_split_by_gaps_comes_second_not_third():
     plain = ask("Which parts of the body can CRS affect?", "ask_symptoms").reply.payload["quotes"]
     assert [q["text"][:8] for q in plain[1:3]] == ["• lungs,", "• brain "]
     assert sorted(q["passage_id"] for q in plain) == sorted(q["passage_id"] for q in quotes)
+
+
+def test_a_follow_up_that_names_another_kind_replaces_the_last_one():
+    context = ask("How is mild CRS treated?", "ask_treatment").context
+    assert "mild" in context["words"]
+    severe = ask("and severe?", "nlu_fallback", context=context)
+    assert "sever" in first_quotes(severe).lower()
+    assert "mild" not in first_quotes(severe, 1).lower()

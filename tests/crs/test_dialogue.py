@@ -295,7 +295,8 @@ def check_view(text, intent, **kwargs):
         ("what should we watch for?", "ask_symptoms", True),
         ("can I drive myself home afterwards?", "nlu_fallback", True),
         ("banana", "nlu_fallback", False),  # not a question: reminded
-        ("tell me more", "ask_more", False),
+        ("tell me more", "ask_more", False),  # not a question
+        ("what else could raise her risk?", "ask_more", True),
         ("is it bad that she is so sleepy?", "ask_symptoms", False),  # a sign: triage decides
     ],
 )
