@@ -111,7 +111,7 @@ def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
     return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))
 
 
-def asks_during_check(view: "TurnView") -> bool:
+def asks_during_check(view: TurnView) -> bool:
     """During the yes/no check, a message that is not a yes or no but a question about CRS (the
     classifier's topic, or a question it could not place), with no sign in it: answered, and the
     check's question asked again (it does not end the check)."""

@@ -161,9 +161,7 @@ def test_a_drug_name_heard_as_several_words_is_the_drug():
 
 
 def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_signs_again():
-    danger = {
-        unit.id for _, units in LIBRARY.passage_sets["danger_signs"].ranges for unit in units
-    }
+    danger = {unit.id for _, units in LIBRARY.passage_sets["danger_signs"].ranges for unit in units}
     question = "Is a high fever an emergency?"
     plain = ask(question, "ask_is_emergency", triage={"level": "none", "findings": []})
     assert {pid for q in plain.reply.payload["quotes"] for pid in q["passage_ids"]} & danger  # the list answers it

@@ -244,7 +244,10 @@ def test_a_question_about_the_last_answer_is_answered_not_checked(text, intent, 
 
 
 def test_a_red_flag_in_a_question_about_the_last_answer_is_still_an_emergency():
-    assert decide(view("is it serious? she cant breathe", intent="ask_is_emergency", after_answer=True)).action == EMERGENCY
+    assert (
+        decide(view("is it serious? she cant breathe", intent="ask_is_emergency", after_answer=True)).action
+        == EMERGENCY
+    )
 
 
 @pytest.mark.parametrize(
@@ -309,6 +312,8 @@ def test_a_question_during_the_check_is_answered_and_the_check_goes_on(text, int
     again = decide(check_view(text, intent, actions_this_turn=[FORM, ANSWER], bot_uttered_this_turn=True))
     assert again.action == "utter_ask_check_breathing"
     done = decide(
-        check_view(text, intent, actions_this_turn=[FORM, ANSWER, "utter_ask_check_breathing"], bot_uttered_this_turn=True)
+        check_view(
+            text, intent, actions_this_turn=[FORM, ANSWER, "utter_ask_check_breathing"], bot_uttered_this_turn=True
+        )
     )
     assert done.action == ACTION_LISTEN
