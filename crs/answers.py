@@ -272,8 +272,20 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
+    unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
         covered, learned = ranker.learned.predict(asked.text)
+        if (
+            unknown_words
+            and topic is None
+            and asked.intent == "out_of_scope"
+            and not treatments
+            and not follow_up
+        ):
+            # the classifier says off the subject and most words are ones the sources never use
+            # ("can you recommend a good pizza place?"): the answer model has seen nothing like
+            # it and its "covered" means little; only a passage it is all but certain of counts
+            covered = 0.0
         covered = max(covered, _sure_passage(learned))
         if follow_up and (context.get("words") or context.get("treatments")):
             # a short follow-up leans on the last question: read after its words too (the model
@@ -286,7 +298,6 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)
     sure_uncovered = learned is not None and covered < thresholds.get("covered_below", 0.2) and not follow_up
-    unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))

@@ -199,3 +199,11 @@ def test_a_follow_up_that_names_another_kind_replaces_the_last_one():
     severe = ask("and severe?", "nlu_fallback", context=context)
     assert "sever" in first_quotes(severe).lower()
     assert "mild" not in first_quotes(severe, 1).lower()
+
+
+@pytest.mark.parametrize("text", ["can you recommend a good pizza place", "what's the weather like tomorrow"])
+def test_an_off_subject_question_is_not_answered_with_a_quote(text):
+    # the answer model has seen nothing like it: its "covered" is not trusted for a question the
+    # classifier puts off the subject whose words the sources never use
+    result = ask(text, "out_of_scope")
+    assert result.reply.payload["coverage"] == "not_covered" and not result.reply.payload["quotes"]

@@ -53,7 +53,11 @@ def test_question_answer_and_more(servers):
     number = new_number()
     first = message_of(post(servers, number, "what are the symptoms of crs"))
     assert segments(first) <= 3 and first.endswith((MORE_HINT, MORE_NEXT))
-    assert "Cytokine release syndrome can cause a range of symptoms." in first
+    # a passage of the symptoms topic (which one comes first is the ranker's choice)
+    assert (
+        "Cytokine release syndrome can cause a range of symptoms." in first
+        or "Most people have a high temperature" in first
+    )
     more = message_of(post(servers, number, "more"))
     assert more and segments(more) <= 3 and more != first
     if first.endswith(MORE_HINT):  # the rest of the first message, then the next passages
