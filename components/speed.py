@@ -8,6 +8,15 @@ what is checked.
   validator on every call: 37% of the server's CPU under load (py-spy, `docs/performance.md`).
   The same validation is done here with one validator built once (same schema, same draft, the
   same best-match error and message).
+- Rasa's processor and RulePolicy pass ``copy.deepcopy(...)`` of the turn's events, parse data and
+  dialogue states as arguments to ``structlogger.debug``: the copies are made on every turn
+  whether or not debug logging is on (a tenth of the server's main thread under load). In those
+  modules ``copy.deepcopy`` is used for nothing else; there it now copies only while structlog's
+  debug level is enabled (``rasa run --debug``), so the debug log still gets its snapshots.
+- Rasa runs the parse and the prediction graphs through dask's synchronous scheduler, which
+  builds, orders and walks a task graph on every call (about a fifth of the graph's time). The
+  graphs here are small chains run in one thread: ``SequentialGraphRunner.run`` evaluates the
+  same minimal graph depth-first, each node once, with the same inputs, results and errors.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ def install() -> None:
         return
     _installed = True
     _cache_action_response_validator()
+    _copy_for_debug_log_only()
+    _run_graphs_without_dask()
 
 
 def _cache_action_response_validator() -> None:
@@ -51,3 +62,97 @@ def _cache_action_response_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def structlog_debug_enabled() -> bool:
+    """Whether structlog writes debug lines (Rasa configures a filtering logger by level).
+    Anything other than a filtering logger with ``debug`` switched off counts as enabled."""
+    import structlog
+
+    wrapper = structlog.get_config().get("wrapper_class")
+    debug = getattr(wrapper, "debug", None)
+    return not (debug is not None and getattr(debug, "__name__", "") == "_nop")
+
+
+class _DebugLogCopy:
+    """Stands for the ``copy`` module in Rasa modules whose only ``copy.deepcopy`` calls make
+    arguments for debug log lines: copies while debug logging is on, else the object itself
+    (which the filtered log call drops unread)."""
+
+    def __init__(self, module: Any) -> None:
+        self._copy = module
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if structlog_debug_enabled():
+            return self._copy.deepcopy(value, memo)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._copy, name)
+
+
+# modules of Rasa 3.6.21 in which every ``copy.deepcopy`` is an argument of ``structlogger.debug``
+# (checked by tests/components/test_speed.py against the installed source)
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization")
+
+
+def _copy_for_debug_log_only() -> None:
+    import copy
+    import importlib
+
+    for name in DEBUG_COPY_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module, "copy", None) is copy:
+            module.copy = _DebugLogCopy(copy)  # type: ignore[attr-defined]
+
+
+def _run_graphs_without_dask() -> None:
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    DaskGraphRunner.run = _run_sequentially  # type: ignore[method-assign]
+
+
+def _run_sequentially(self: Any, inputs: Dict[str, Any] | None = None, targets: Any = None) -> Dict[str, Any]:
+    """``DaskGraphRunner.run`` without dask: what ``dask.get`` computes on the graph that
+    ``_build_dask_graph`` and ``_add_inputs_to_graph`` make (a node gets ``(name, output)`` of
+    each node it needs; a name that is neither a node nor an input is passed as the name; inputs
+    are ``(name, value)`` and stand in for a node of the same name), each node run once."""
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = list(targets) if targets else self._graph_schema.target_names
+    minimal = _minimal_schemas(self).get(tuple(run_targets))
+    if minimal is None:
+        minimal = self._graph_schema.minimal_graph_schema(run_targets)
+        _minimal_schemas(self)[tuple(run_targets)] = minimal
+    nodes = minimal.nodes
+    results: Dict[str, Any] = {}
+    for name, value in (inputs or {}).items():
+        if isinstance(value, str) and (value in nodes or value in results):
+            raise GraphRunError(
+                f"Input value '{value}' clashes with a node name. Make sure "
+                f"that none of the input names passed to the `run` method are the "
+                f"same as node names in the graph schema."
+            )
+        results[name] = (name, value)
+
+    def compute(name: str) -> Any:
+        if name in results:
+            return results[name]
+        node = nodes.get(name)
+        if node is None:
+            return name
+        output = self._instantiated_nodes[name](*(compute(needed) for needed in node.needs.values()))
+        results[name] = output
+        return output
+
+    try:
+        return dict(compute(target) for target in run_targets)
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+def _minimal_schemas(runner: Any) -> Dict[Any, Any]:
+    cache = runner.__dict__.get("_crs_minimal_schemas")
+    if cache is None:
+        cache = runner.__dict__["_crs_minimal_schemas"] = {}
+    return cache

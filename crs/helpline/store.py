@@ -274,11 +274,13 @@ class HelplineStore:
             "last_event_at": derived.last_event_at,
         }
 
+    # asked on every turn (twice): a plain prepared statement, without building and caching-key
+    # walking a select() each time (issue 13)
+    _HOLDER_SQL = sa.text(f"SELECT holder FROM {cases.name} WHERE conversation_id = :c AND status = 'open'")
+
     def holder(self, conversation_id: str) -> str | None:
         with self.engine.connect() as db:
-            return db.execute(
-                sa.select(cases.c.holder).where(cases.c.conversation_id == conversation_id, cases.c.status == "open")
-            ).scalar()
+            return db.execute(self._HOLDER_SQL, {"c": conversation_id}).scalar()
 
     def claim(self, conversation_id: str, nurse: str, now: float) -> bool:
         """Atomic: one UPDATE that only succeeds while nobody holds the case."""
