@@ -17,12 +17,15 @@ what is checked.
   builds, orders and walks a task graph on every call (about a fifth of the graph's time). The
   graphs here are small chains run in one thread: ``SequentialGraphRunner.run`` evaluates the
   same minimal graph depth-first, each node once, with the same inputs, results and errors.
+- The RulePolicy matches its rules against every state of the conversation, newest first
+  (``_get_possible_keys``), although a rule only looks as far back as it is long: past the longest
+  rule every rule matches. The same match stops there (same keys for any conversation).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict
+from typing import Any, Dict, List, Set
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ def install() -> None:
     _cache_action_response_validator()
     _copy_for_debug_log_only()
     _run_graphs_without_dask()
+    _match_rules_only_as_far_back_as_they_reach()
 
 
 def _cache_action_response_validator() -> None:
@@ -106,10 +110,16 @@ def _copy_for_debug_log_only() -> None:
             module.copy = _DebugLogCopy(copy)  # type: ignore[attr-defined]
 
 
+DASK_RUN: Any = None  # Rasa's own ``DaskGraphRunner.run`` (tests compare the two)
+
+
 def _run_graphs_without_dask() -> None:
+    global DASK_RUN
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    DaskGraphRunner.run = _run_sequentially  # type: ignore[method-assign]
+    if DaskGraphRunner.run is not _run_sequentially:
+        DASK_RUN = DaskGraphRunner.run
+        DaskGraphRunner.run = _run_sequentially  # type: ignore[method-assign]
 
 
 def _run_sequentially(self: Any, inputs: Dict[str, Any] | None = None, targets: Any = None) -> Dict[str, Any]:
@@ -156,3 +166,65 @@ def _minimal_schemas(runner: Any) -> Dict[Any, Any]:
     if cache is None:
         cache = runner.__dict__["_crs_minimal_schemas"] = {}
     return cache
+
+
+def _match_rules_only_as_far_back_as_they_reach() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = RulePolicy._get_possible_keys
+    if getattr(original, "_crs_bounded", False):
+        return
+
+    def _get_possible_keys(self: Any, lookup: Dict[str, str], states: List[Any]) -> Set[str]:
+        # ``_is_rule_applicable`` is True for every key once the turn index reaches the key's
+        # length, so the states older than the longest key change nothing
+        recent = states[-_longest_rule(self, lookup) :] if states else states
+        # and the keys that match depend only on the lookup and those states: remembered
+        memo = _rule_memo(self, lookup)
+        key = _frozen(recent)
+        found = memo.get(key)
+        if found is None:
+            found = frozenset(original(self, lookup, recent))
+            if len(memo) >= RULE_MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return set(found)
+
+    _get_possible_keys._crs_bounded = True  # type: ignore[attr-defined]
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+
+
+RULE_MEMO_SIZE = 5000
+
+
+def _rule_memo(policy: Any, lookup: Dict[str, str]) -> Dict[Any, frozenset]:
+    """Matched keys per (recent states), for this lookup as it is (dropped if it changes)."""
+    memos = policy.__dict__.setdefault("_crs_rule_memo", {})
+    key = (id(lookup), len(lookup))
+    held = memos.get(key)
+    if held is None or held[0] is not lookup:
+        held = memos[key] = (lookup, {})
+    return held[1]
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable, type-preserving copy of dialogue states (dicts, lists, tuples, scalars)."""
+    if isinstance(value, dict):
+        return ("d", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("l", tuple(_frozen(v) for v in value))
+    if isinstance(value, tuple):
+        return ("t", tuple(_frozen(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return ("s", frozenset(_frozen(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def _longest_rule(policy: Any, lookup: Dict[str, str]) -> int:
+    """The number of states of the longest rule key in ``lookup`` (cached per lookup and size)."""
+    cache = policy.__dict__.setdefault("_crs_longest_rule", {})
+    key = (id(lookup), len(lookup))
+    held = cache.get(key)
+    if held is None or held[0] is not lookup:  # the lookup itself is kept, so its id is not reused
+        held = cache[key] = (lookup, max((len(policy._rule_key_to_state(rule)) for rule in lookup), default=0) + 1)
+    return held[1]

@@ -189,6 +189,33 @@ class HelplineStore:
         newest = max((row[1] for row in rows), default=after_id)
         return [row[0] for row in rows], newest
 
+    def events_after(self, after_id: int, limit: int = 2000) -> List[Tuple[int, str, Dict[str, Any]]]:
+        """Up to ``limit`` events stored after ``after_id``, in the order stored: (id, conversation,
+        event) (an event that is not JSON comes as an empty dict)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(events.c.id, events.c.sender_id, events.c.data)
+                .where(events.c.id > after_id)
+                .order_by(events.c.id)
+                .limit(limit)
+            ).all()
+        found = []
+        for event_id, sender_id, data in rows:
+            try:
+                event = json.loads(data)
+            except (TypeError, ValueError):
+                event = {}
+            found.append((int(event_id), sender_id, event if isinstance(event, dict) else {}))
+        return found
+
+    def with_cases(self, conversation_ids: List[str]) -> set:
+        """Which of these conversations have a case (open or resolved)."""
+        if not conversation_ids:
+            return set()
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(cases.c.conversation_id).where(cases.c.conversation_id.in_(conversation_ids)))
+            return {row[0] for row in rows}
+
     def conversation_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         with self.engine.connect() as db:
             rows = db.execute(
