@@ -20,6 +20,12 @@ what is checked.
 - The RulePolicy matches its rules against every state of the conversation, newest first
   (``_get_possible_keys``), although a rule only looks as far back as it is long: past the longest
   rule every rule matches. The same match stops there (same keys for any conversation).
+- Rasa's ``EndpointConfig.request`` (the call to the action server) makes a new HTTP client
+  session, and so a new TCP connection, for every request. One session per event loop is kept
+  instead, with idle connections dropped after ``KEEPALIVE_SECONDS`` (below the action server's
+  own keep-alive of 5 s, so a connection the server is closing is not reused); a request on a
+  kept connection that the server closed meanwhile is sent once more on a new one. Same
+  headers, authentication, timeouts, errors and JSON handling.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ def install() -> None:
     _copy_for_debug_log_only()
     _run_graphs_without_dask()
     _match_rules_only_as_far_back_as_they_reach()
+    _keep_http_sessions()
 
 
 def _cache_action_response_validator() -> None:
@@ -228,3 +235,102 @@ def _longest_rule(policy: Any, lookup: Dict[str, str]) -> int:
     if held is None or held[0] is not lookup:  # the lookup itself is kept, so its id is not reused
         held = cache[key] = (lookup, max((len(policy._rule_key_to_state(rule)) for rule in lookup), default=0) + 1)
     return held[1]
+
+
+KEEPALIVE_SECONDS = 2.0
+_SESSIONS: Dict[Any, Any] = {}
+
+
+def _keep_http_sessions() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig.request, "_crs_kept", False):
+        return
+    EndpointConfig.request = _request  # type: ignore[method-assign]
+
+
+def _session_for(endpoint: Any) -> Any:
+    """One client session per event loop and headers/authentication (Rasa's settings)."""
+    import asyncio
+    import json
+
+    import aiohttp
+    import rasa.utils.endpoints as endpoints
+
+    loop = asyncio.get_running_loop()
+    key = (
+        id(loop),
+        json.dumps(endpoint.headers, sort_keys=True, default=str),
+        json.dumps(endpoint.basic_auth, sort_keys=True, default=str),
+    )
+    held = _SESSIONS.get(key)
+    if held is not None and held[0] is loop and not held[1].closed:
+        return held[1]
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    session = aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=endpoints.DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+    )
+    _SESSIONS[key] = (loop, session)
+    return session
+
+
+async def _request(
+    self: Any,
+    method: str = "post",
+    subpath: Any = None,
+    content_type: Any = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Rasa 3.6.21's ``EndpointConfig.request`` on a kept session (see the module docstring)."""
+    import os
+    import ssl
+
+    import aiohttp
+    from aiohttp.client_exceptions import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs["headers"])
+        del kwargs["headers"]
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as e:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from e
+    params = self.combine_parameters(kwargs)
+    for attempt in (1, 2):
+        session = _session_for(self)
+        try:
+            async with session.request(
+                method, url, headers=headers, params=params, compress=compress, ssl=sslcontext, **kwargs
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(response.status, response.reason, await response.content.read())
+                try:
+                    return await response.json()
+                except ContentTypeError:
+                    return None
+        except aiohttp.ServerDisconnectedError:
+            if attempt == 2:
+                raise
+            logger.debug("endpoint closed a kept connection; sending again on a new one url=%s", url)
+    return None
+
+
+_request._crs_kept = True  # type: ignore[attr-defined]

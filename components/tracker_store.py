@@ -145,6 +145,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             f"OR timestamp >= (SELECT max(timestamp) FROM {table} WHERE sender_id = :sender "
             f"AND type_name = '{SessionStarted.type_name}')) ORDER BY id"
         )
+        self._count_sql = sa.text(
+            f"SELECT count(*) FROM {table} WHERE sender_id = :sender AND (NOT EXISTS "
+            f"(SELECT 1 FROM {table} WHERE sender_id = :sender AND type_name = '{SessionStarted.type_name}') "
+            f"OR timestamp >= (SELECT max(timestamp) FROM {table} WHERE sender_id = :sender "
+            f"AND type_name = '{SessionStarted.type_name}'))"
+        )
         self.cache_size = int(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_SIZE)
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -282,10 +288,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:  # type: ignore[override]
         stored = getattr(tracker, STORED, None)
-        if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
-            events: Iterator = itertools.islice(tracker.events, stored, len(tracker.events))
-        else:
-            events = super()._additional_events(session, tracker)
+        if not (isinstance(stored, int) and 0 <= stored <= len(tracker.events)):
+            # Rasa's count of the latest session's events (its ORM query, as one prepared statement)
+            stored = session.execute(self._count_sql, {"sender": tracker.sender_id}).scalar() or 0
+        events: Iterator = itertools.islice(tracker.events, stored, len(tracker.events))
         for event in events:
             yield _RedactedEvent(event)
 
