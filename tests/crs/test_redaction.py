@@ -34,7 +34,9 @@ def test_conversation_ids_in_logs_are_kept_whole(identifier):
     # an SMS conversation id is a keyed hash (no phone number in it): one starting with five
     # digits (about 1 in 28) used to lose them to the ZIP pattern, and its log line no longer
     # named the conversation the helpline must find
-    assert redact(f"sms escalation conversation={identifier} level=emergency").split()[2] == f"conversation={identifier}"
+    assert (
+        redact(f"sms escalation conversation={identifier} level=emergency").split()[2] == f"conversation={identifier}"
+    )
 
 
 def test_born_on_is_a_date_of_birth():

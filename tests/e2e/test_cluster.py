@@ -497,7 +497,11 @@ def test_replicas_starting_together_migrate_the_console_tables_once(cluster: Clu
     env = cluster.state()["env"]
     database = f"race{int(time.time() * 1000)}"
     admin = psycopg2.connect(
-        host=env["DB_HOST"], port=env["DB_PORT"], user=env["DB_USER"], password=env["DB_PASSWORD"], dbname=env["DB_DATABASE"]
+        host=env["DB_HOST"],
+        port=env["DB_PORT"],
+        user=env["DB_USER"],
+        password=env["DB_PASSWORD"],
+        dbname=env["DB_DATABASE"],
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
