@@ -26,6 +26,11 @@ what is checked.
   own keep-alive of 5 s, so a connection the server is closing is not reused); a request on a
   kept connection that the server closed meanwhile is sent once more on a new one. Same
   headers, authentication, timeouts, errors and JSON handling.
+- Before running an action Rasa copies the whole tracker (replaying every event) so that it can
+  drop the policy's events if the action rejects them. When the prediction carries no events and
+  the action only reads the tracker (an utterance, ``action_listen``, a custom action on the
+  action server, whose changes come back as events), the copy would equal the tracker and is not
+  made. Forms and every other action get their copy as before.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ def install() -> None:
     _run_graphs_without_dask()
     _match_rules_only_as_far_back_as_they_reach()
     _keep_http_sessions()
+    _no_tracker_copy_for_reading_actions()
 
 
 def _cache_action_response_validator() -> None:
@@ -334,3 +340,36 @@ async def _request(
 
 
 _request._crs_kept = True  # type: ignore[attr-defined]
+
+
+RASA_RUN_ACTION: Any = None  # Rasa's own ``MessageProcessor._run_action`` (tests compare the two)
+
+
+def _no_tracker_copy_for_reading_actions() -> None:
+    from rasa.core.actions.action import ActionBotResponse, ActionListen, RemoteAction
+    from rasa.core.processor import MessageProcessor
+
+    global RASA_RUN_ACTION
+    original = MessageProcessor._run_action
+    if getattr(original, "_crs_reading", False):
+        return
+    RASA_RUN_ACTION = original
+    # exact types: subclasses (forms, validation actions) may change the tracker they are given
+    reading = (ActionBotResponse, ActionListen, RemoteAction)
+
+    async def _run_action(self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any) -> Any:
+        if prediction.events or type(action) not in reading:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+
+        def itself() -> Any:  # the first call only: ``temporary_tracker = tracker.copy()``
+            tracker.__dict__.pop("copy", None)
+            return tracker
+
+        tracker.copy = itself
+        try:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        finally:
+            tracker.__dict__.pop("copy", None)
+
+    _run_action._crs_reading = True  # type: ignore[attr-defined]
+    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
