@@ -124,10 +124,10 @@ class Runtime:
                     type(error).__name__,
                 )
         self.watermark = newest
-        open_ids = [case["conversation_id"] for case in self.store.open_cases() if not case["gone"]]
-        present = self.store.existing(open_ids)
-        for conversation_id in open_ids:
-            if conversation_id not in present and self.store.refresh(conversation_id):
+        # open cases whose conversation was deleted ("forget me", ``make purge``); one query whose
+        # cost does not grow with the number of open cases (issue 13)
+        for conversation_id in self.store.vanished_open_cases():
+            if self.store.refresh(conversation_id):
                 self.store.forget_address(conversation_id)
                 touched.append(conversation_id)
         return touched

@@ -94,3 +94,27 @@ def test_only_conversations_with_something_for_the_nurses_are_derived_again(tmp_
     add(engine, "rest:quiet", user("she can't breathe", "emergency", 8.0))  # a red flag at last
     assert "rest:quiet" in runtime.scan()
     assert runtime.store.case("rest:quiet")["level"] == "emergency"
+
+
+def test_an_open_case_whose_conversation_was_deleted_is_marked_gone(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
+                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+            )
+        )
+    migrate(engine)
+    add(engine, "widget:x", user("she can't breathe", "emergency", 1.0))
+    add(engine, "widget:y", user("he can't breathe", "emergency", 2.0))
+    runtime = Runtime(None, engine)
+    runtime.scan()
+    assert runtime.store.vanished_open_cases() == []
+    with engine.begin() as db:  # "forget me" for x, and a new event elsewhere in the same poll
+        db.execute(sa.text("DELETE FROM events WHERE sender_id = 'widget:x'"))
+    add(engine, "rest:z", user("hello", "none", 3.0))
+    assert "widget:x" in runtime.scan()
+    assert runtime.store.case("widget:x")["gone"]
+    assert not runtime.store.case("widget:y")["gone"]
+    assert runtime.store.vanished_open_cases() == []
