@@ -156,6 +156,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._cache_lock = threading.Lock()
         self.cache_hits = self.cache_misses = 0
         _STORES.append(self)
+        _create_tracker_stored_with_the_turn()
 
     def _pool_sqlite_connections(self) -> None:
         """SQLAlchemy 1.4 opens a new SQLite connection for every session on a file (``NullPool``),
@@ -322,6 +323,48 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self._forget_cached(conversation_id)
             session.commit()
         return old
+
+
+def _innermost(store: Any) -> Any:
+    """The store inside Rasa's wrappers (``FailSafeTrackerStore``, ``AwaitableTrackerStore``)."""
+    seen = 0
+    while getattr(store, "_tracker_store", None) is not None and seen < 5:
+        store = store._tracker_store
+        seen += 1
+    return store
+
+
+_RASA_CREATE_TRACKER: Any = None
+
+
+def _create_tracker_stored_with_the_turn() -> None:
+    """A new conversation's tracker is stored by the turn's own save, not saved empty first.
+
+    Rasa's ``TrackerStore.create_tracker`` saves the new tracker (its initial ``action_listen``)
+    at once, and the turn then saves it again with the rest: two writes, and one more wait for
+    the writer, on every conversation's first turn (under load, its slowest). For our store
+    (without an event broker, which is streamed on save) the initial event is stored by that
+    second save instead, in the same order; the save counts what is stored first, as for any
+    tracker the store did not read. Other stores keep Rasa's behaviour."""
+    global _RASA_CREATE_TRACKER
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted
+
+    if _RASA_CREATE_TRACKER is not None:
+        return
+    _RASA_CREATE_TRACKER = TrackerStore.create_tracker
+
+    async def create_tracker(self: Any, sender_id: str, append_action_listen: bool = True) -> DialogueStateTracker:
+        inner = _innermost(self)
+        if not isinstance(inner, RedactingSQLTrackerStore) or inner.event_broker or getattr(self, "event_broker", None):
+            return await _RASA_CREATE_TRACKER(self, sender_id, append_action_listen=append_action_listen)
+        tracker = self.init_tracker(sender_id)
+        if append_action_listen:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        return tracker
+
+    TrackerStore.create_tracker = create_tracker  # type: ignore[method-assign]
 
 
 def active_store() -> RedactingSQLTrackerStore | None:

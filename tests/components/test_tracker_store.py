@@ -39,6 +39,7 @@ async def test_saves_write_only_new_events_and_do_not_count_the_conversation(tmp
     db = tmp_path / "trackers.db"
     store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
     tracker = await store.get_or_create_tracker("rest:a")
+    await store.save(tracker)
     for turn in range(30):  # a long conversation, each turn read back and saved as Rasa does
         tracker = await store.retrieve("rest:a")
         tracker.update(UserUttered(f"message {turn} from 07700 900461", {"name": "greet", "confidence": 1.0}))
@@ -218,3 +219,20 @@ async def test_a_copy_saved_drops_the_cache_entry_and_nothing_is_lost(tmp_path, 
     again = await store.retrieve("rest:c2")
     assert dicts(again) == dicts(await uncached(db, monkeypatch).retrieve("rest:c2"))
     assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["one", "two"]
+
+
+async def test_a_new_conversation_is_stored_once_by_its_first_turn(tmp_path, monkeypatch):
+    """Issue 13: the new tracker (its initial action_listen) is not saved empty first; the first
+    turn's save stores it with the turn, in Rasa's order, in one write."""
+    db = tmp_path / "trackers.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    seen = statements(store)
+    tracker = await store.get_or_create_tracker("rest:n")
+    assert [e.as_dict()["event"] for e in tracker.events] == ["action"]  # Rasa's new tracker
+    assert not [s for s in seen if s.startswith("insert")]  # nothing written yet
+    tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet"))
+    await store.save(tracker)
+    assert len([s for s in seen if s.startswith("insert")]) == 3
+    assert [r["event"] for r in stored(db)] == ["action", "user", "action"]
+    assert dicts(await store.retrieve("rest:n")) == dicts(await uncached(db, monkeypatch).retrieve("rest:n"))
