@@ -159,3 +159,19 @@ async def test_actions_without_a_tracker_copy_give_the_same_conversation(agent, 
 
     assert strip(ours[1]) == strip(theirs[1])
     assert any(e.get("name") == "action_answer_topic" for e in ours[1])  # a custom action ran (and failed: no server)
+
+
+def test_startup_objects_are_frozen_out_of_later_collections():
+    import gc
+
+    assert speed.FREEZE_AFTER_SECONDS > 0
+    try:
+        speed.freeze_startup_objects()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # what exists now: modules, classes, this test session's objects
+        made_later = [[] for _ in range(10)]
+        gc.collect()
+        assert gc.get_freeze_count() == frozen  # later objects are not frozen
+        assert made_later
+    finally:
+        gc.unfreeze()
