@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa.shared.core.events import BotUttered
 
 from crs.dialogue import ACTION_LISTEN, ANSWER, Plan, TurnView, turn_level
-from crs.helpline.cases import REQUEST_KEY, channel_of
+from crs.helpline.cases import REQUEST_KEY, channel_of, derive
 from crs.helpline.hours import current_hours
 from crs.helpline.requests import asks_for_human
 from crs.helpline.sms import SmsSendError
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 FULL_SCAN_SECONDS = 300
+SCAN_PAGE = 2000
 _RUNTIME: List[Runtime] = []
 
 __all__ = ["REQUEST_KEY", "Runtime", "asks_for_human", "helpline_turn", "holder_of", "runtime"]
@@ -113,7 +114,7 @@ class Runtime:
             self.watermark = 0
             self.full_scan_at = now
         self.event_count = count
-        ids, newest = self.store.changed_conversations(self.watermark)
+        ids, newest = self._needing_refresh(self.watermark)
         touched = []
         for conversation_id in ids:
             try:
@@ -127,13 +128,39 @@ class Runtime:
                     type(error).__name__,
                 )
         self.watermark = newest
-        open_ids = [case["conversation_id"] for case in self.store.open_cases() if not case["gone"]]
-        present = self.store.existing(open_ids)
-        for conversation_id in open_ids:
-            if conversation_id not in present and self.store.refresh(conversation_id):
+        # open cases whose conversation was deleted ("forget me", ``make purge``); one query whose
+        # cost does not grow with the number of open cases (issue 13)
+        for conversation_id in self.store.vanished_open_cases():
+            if self.store.refresh(conversation_id):
                 self.store.forget_address(conversation_id)
                 touched.append(conversation_id)
         return touched
+
+    def _needing_refresh(self, after_id: int) -> Tuple[List[str], int]:
+        """The conversations with events after ``after_id`` whose case must be derived again,
+        and the newest event id. A conversation without a case whose new events carry nothing for
+        the nurses (no red flag, no request) is left out: the case ``refresh`` would derive from
+        all its events is still none (issue 13: under load every conversation changes at every
+        poll, and reading each one whole cost a twentieth of the server). The events are read in
+        pages, so the full scan does not hold the whole database in memory."""
+        needed: Dict[str, None] = {}
+        newest = after_id
+        while True:
+            page = self.store.events_after(newest, SCAN_PAGE)
+            if not page:
+                break
+            newest = page[-1][0]
+            added: Dict[str, List[Dict[str, Any]]] = {}
+            for _, conversation_id, event in page:
+                if conversation_id not in needed:
+                    added.setdefault(conversation_id, []).append(event)
+            known = self.store.with_cases(list(added))
+            for conversation_id, events in added.items():
+                if conversation_id in known or derive(conversation_id, events) is not None:
+                    needed[conversation_id] = None
+            if len(page) < SCAN_PAGE:
+                break
+        return list(needed), newest
 
     async def follow(self) -> None:
         """Poll the tracker store for new events and tell the open consoles (server-sent events)."""

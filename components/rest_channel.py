@@ -29,7 +29,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from components import health, helpline, observability
+from components import health, helpline, observability, speed
 from components.intake import Intake, long_triage_pool, triage_text
 from crs import intake
 from crs.content import default_library
@@ -67,6 +67,11 @@ class RestChannel(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("hardened_rest_webhook", __name__)
+
+        @blueprint.listener("after_server_start")
+        async def settle(_: Any, loop: Any) -> None:
+            # the model is loaded before the server starts; the console and workers start now
+            loop.call_later(speed.FREEZE_AFTER_SECONDS, speed.freeze_startup_objects)
 
         @blueprint.route("/", methods=["GET"])
         async def alive(_: Request) -> Any:

@@ -8,12 +8,45 @@ what is checked.
   validator on every call: 37% of the server's CPU under load (py-spy, `docs/performance.md`).
   The same validation is done here with one validator built once (same schema, same draft, the
   same best-match error and message).
+- Rasa's processor and RulePolicy pass ``copy.deepcopy(...)`` of the turn's events, parse data and
+  dialogue states as arguments to ``structlogger.debug``: the copies are made on every turn
+  whether or not debug logging is on (a tenth of the server's main thread under load). In those
+  modules ``copy.deepcopy`` is used for nothing else; there it now copies only while structlog's
+  debug level is enabled (``rasa run --debug``), so the debug log still gets its snapshots.
+- Rasa runs the parse and the prediction graphs through dask's synchronous scheduler, which
+  builds, orders and walks a task graph on every call (about a fifth of the graph's time). The
+  graphs here are small chains run in one thread: ``SequentialGraphRunner.run`` evaluates the
+  same minimal graph depth-first, each node once, with the same inputs, results and errors.
+- The RulePolicy matches its rules against every state of the conversation, newest first
+  (``_get_possible_keys``), although a rule only looks as far back as it is long: past the longest
+  rule every rule matches. The same match stops there (same keys for any conversation).
+- Rasa's ``EndpointConfig.request`` (the call to the action server) makes a new HTTP client
+  session, and so a new TCP connection, for every request. One session per event loop is kept
+  instead, with idle connections dropped after ``KEEPALIVE_SECONDS`` (below the action server's
+  own keep-alive of 5 s, so a connection the server is closing is not reused); a request on a
+  kept connection that the server closed meanwhile is sent once more on a new one. Same
+  headers, authentication, timeouts, errors and JSON handling.
+- Before running an action Rasa copies the whole tracker (replaying every event) so that it can
+  drop the policy's events if the action rejects them. When the prediction carries no events and
+  the action only reads the tracker (an utterance, ``action_listen``, a custom action on the
+  action server, whose changes come back as events), the copy would equal the tracker and is not
+  made. Forms and every other action get their copy as before.
+- The server's event loop shares the GIL with the tracker store's writer thread and the helpline
+  follower: with Python's default switch interval (5 ms) the loop gave it up four times as often,
+  for the same work. ``CRS_GIL_SWITCH_SECONDS`` (default 0.02) lengthens the slices: about 8%
+  more turns per second under load in an A/B run of the same build (docs/performance.md); the
+  threads' own work is unchanged, they wait at most that long for their turn.
+- Python's full garbage collection walked every object of the server (TensorFlow, spaCy, the
+  models: millions), 270 to 400 ms with the server stopped, now and then under load: the
+  slowest turns. ``freeze_startup_objects`` (a few seconds after the server starts, from the
+  REST channel) collects once and moves what start-up made into the permanent generation, so
+  later collections walk only what the conversations made.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict
+from typing import Any, Dict, List, Set
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +59,12 @@ def install() -> None:
         return
     _installed = True
     _cache_action_response_validator()
+    _copy_for_debug_log_only()
+    _run_graphs_without_dask()
+    _match_rules_only_as_far_back_as_they_reach()
+    _keep_http_sessions()
+    _no_tracker_copy_for_reading_actions()
+    _longer_gil_slices()
 
 
 def _cache_action_response_validator() -> None:
@@ -51,3 +90,322 @@ def _cache_action_response_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def structlog_debug_enabled() -> bool:
+    """Whether structlog writes debug lines (Rasa configures a filtering logger by level).
+    Anything other than a filtering logger with ``debug`` switched off counts as enabled."""
+    import structlog
+
+    wrapper = structlog.get_config().get("wrapper_class")
+    debug = getattr(wrapper, "debug", None)
+    return not (debug is not None and getattr(debug, "__name__", "") == "_nop")
+
+
+class _DebugLogCopy:
+    """Stands for the ``copy`` module in Rasa modules whose only ``copy.deepcopy`` calls make
+    arguments for debug log lines: copies while debug logging is on, else the object itself
+    (which the filtered log call drops unread)."""
+
+    def __init__(self, module: Any) -> None:
+        self._copy = module
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if structlog_debug_enabled():
+            return self._copy.deepcopy(value, memo)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._copy, name)
+
+
+# modules of Rasa 3.6.21 in which every ``copy.deepcopy`` is an argument of ``structlogger.debug``
+# (checked by tests/components/test_speed.py against the installed source)
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization")
+
+
+def _copy_for_debug_log_only() -> None:
+    import copy
+    import importlib
+
+    for name in DEBUG_COPY_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module, "copy", None) is copy:
+            module.copy = _DebugLogCopy(copy)  # type: ignore[attr-defined]
+
+
+DASK_RUN: Any = None  # Rasa's own ``DaskGraphRunner.run`` (tests compare the two)
+
+
+def _run_graphs_without_dask() -> None:
+    global DASK_RUN
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    if DaskGraphRunner.run is not _run_sequentially:
+        DASK_RUN = DaskGraphRunner.run
+        DaskGraphRunner.run = _run_sequentially  # type: ignore[method-assign]
+
+
+def _run_sequentially(self: Any, inputs: Dict[str, Any] | None = None, targets: Any = None) -> Dict[str, Any]:
+    """``DaskGraphRunner.run`` without dask: what ``dask.get`` computes on the graph that
+    ``_build_dask_graph`` and ``_add_inputs_to_graph`` make (a node gets ``(name, output)`` of
+    each node it needs; a name that is neither a node nor an input is passed as the name; inputs
+    are ``(name, value)`` and stand in for a node of the same name), each node run once."""
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = list(targets) if targets else self._graph_schema.target_names
+    minimal = _minimal_schemas(self).get(tuple(run_targets))
+    if minimal is None:
+        minimal = self._graph_schema.minimal_graph_schema(run_targets)
+        _minimal_schemas(self)[tuple(run_targets)] = minimal
+    nodes = minimal.nodes
+    results: Dict[str, Any] = {}
+    for name, value in (inputs or {}).items():
+        if isinstance(value, str) and (value in nodes or value in results):
+            raise GraphRunError(
+                f"Input value '{value}' clashes with a node name. Make sure "
+                f"that none of the input names passed to the `run` method are the "
+                f"same as node names in the graph schema."
+            )
+        results[name] = (name, value)
+
+    def compute(name: str) -> Any:
+        if name in results:
+            return results[name]
+        node = nodes.get(name)
+        if node is None:
+            return name
+        output = self._instantiated_nodes[name](*(compute(needed) for needed in node.needs.values()))
+        results[name] = output
+        return output
+
+    try:
+        return dict(compute(target) for target in run_targets)
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+def _minimal_schemas(runner: Any) -> Dict[Any, Any]:
+    cache = runner.__dict__.get("_crs_minimal_schemas")
+    if cache is None:
+        cache = runner.__dict__["_crs_minimal_schemas"] = {}
+    return cache
+
+
+def _match_rules_only_as_far_back_as_they_reach() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = RulePolicy._get_possible_keys
+    if getattr(original, "_crs_bounded", False):
+        return
+
+    def _get_possible_keys(self: Any, lookup: Dict[str, str], states: List[Any]) -> Set[str]:
+        # ``_is_rule_applicable`` is True for every key once the turn index reaches the key's
+        # length, so the states older than the longest key change nothing
+        recent = states[-_longest_rule(self, lookup) :] if states else states
+        # and the keys that match depend only on the lookup and those states: remembered
+        memo = _rule_memo(self, lookup)
+        key = _frozen(recent)
+        found = memo.get(key)
+        if found is None:
+            found = frozenset(original(self, lookup, recent))
+            if len(memo) >= RULE_MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return set(found)
+
+    _get_possible_keys._crs_bounded = True  # type: ignore[attr-defined]
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+
+
+RULE_MEMO_SIZE = 5000
+
+
+def _rule_memo(policy: Any, lookup: Dict[str, str]) -> Dict[Any, frozenset]:
+    """Matched keys per (recent states), for this lookup as it is (dropped if it changes)."""
+    memos = policy.__dict__.setdefault("_crs_rule_memo", {})
+    key = (id(lookup), len(lookup))
+    held = memos.get(key)
+    if held is None or held[0] is not lookup:
+        held = memos[key] = (lookup, {})
+    return held[1]
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable, type-preserving copy of dialogue states (dicts, lists, tuples, scalars)."""
+    if isinstance(value, dict):
+        return ("d", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("l", tuple(_frozen(v) for v in value))
+    if isinstance(value, tuple):
+        return ("t", tuple(_frozen(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return ("s", frozenset(_frozen(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def _longest_rule(policy: Any, lookup: Dict[str, str]) -> int:
+    """The number of states of the longest rule key in ``lookup`` (cached per lookup and size)."""
+    cache = policy.__dict__.setdefault("_crs_longest_rule", {})
+    key = (id(lookup), len(lookup))
+    held = cache.get(key)
+    if held is None or held[0] is not lookup:  # the lookup itself is kept, so its id is not reused
+        held = cache[key] = (lookup, max((len(policy._rule_key_to_state(rule)) for rule in lookup), default=0) + 1)
+    return held[1]
+
+
+KEEPALIVE_SECONDS = 2.0
+_SESSIONS: Dict[Any, Any] = {}
+
+
+def _keep_http_sessions() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig.request, "_crs_kept", False):
+        return
+    EndpointConfig.request = _request  # type: ignore[method-assign]
+
+
+def _session_for(endpoint: Any) -> Any:
+    """One client session per event loop and headers/authentication (Rasa's settings)."""
+    import asyncio
+    import json
+
+    import aiohttp
+    import rasa.utils.endpoints as endpoints
+
+    loop = asyncio.get_running_loop()
+    key = (
+        id(loop),
+        json.dumps(endpoint.headers, sort_keys=True, default=str),
+        json.dumps(endpoint.basic_auth, sort_keys=True, default=str),
+    )
+    held = _SESSIONS.get(key)
+    if held is not None and held[0] is loop and not held[1].closed:
+        return held[1]
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    session = aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=endpoints.DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+    )
+    _SESSIONS[key] = (loop, session)
+    return session
+
+
+async def _request(
+    self: Any,
+    method: str = "post",
+    subpath: Any = None,
+    content_type: Any = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Rasa 3.6.21's ``EndpointConfig.request`` on a kept session (see the module docstring)."""
+    import os
+    import ssl
+
+    import aiohttp
+    from aiohttp.client_exceptions import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs["headers"])
+        del kwargs["headers"]
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as e:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from e
+    params = self.combine_parameters(kwargs)
+    for attempt in (1, 2):
+        session = _session_for(self)
+        try:
+            async with session.request(
+                method, url, headers=headers, params=params, compress=compress, ssl=sslcontext, **kwargs
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(response.status, response.reason, await response.content.read())
+                try:
+                    return await response.json()
+                except ContentTypeError:
+                    return None
+        except aiohttp.ServerDisconnectedError:
+            if attempt == 2:
+                raise
+            logger.debug("endpoint closed a kept connection; sending again on a new one url=%s", url)
+    return None
+
+
+_request._crs_kept = True  # type: ignore[attr-defined]
+
+
+RASA_RUN_ACTION: Any = None  # Rasa's own ``MessageProcessor._run_action`` (tests compare the two)
+
+
+def _no_tracker_copy_for_reading_actions() -> None:
+    from rasa.core.actions.action import ActionBotResponse, ActionListen, RemoteAction
+    from rasa.core.processor import MessageProcessor
+
+    global RASA_RUN_ACTION
+    original = MessageProcessor._run_action
+    if getattr(original, "_crs_reading", False):
+        return
+    RASA_RUN_ACTION = original
+    # exact types: subclasses (forms, validation actions) may change the tracker they are given
+    reading = (ActionBotResponse, ActionListen, RemoteAction)
+
+    async def _run_action(self: Any, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any) -> Any:
+        if prediction.events or type(action) not in reading:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+
+        def itself() -> Any:  # the first call only: ``temporary_tracker = tracker.copy()``
+            tracker.__dict__.pop("copy", None)
+            return tracker
+
+        tracker.copy = itself
+        try:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        finally:
+            tracker.__dict__.pop("copy", None)
+
+    _run_action._crs_reading = True  # type: ignore[attr-defined]
+    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
+
+
+SWITCH_ENV = "CRS_GIL_SWITCH_SECONDS"
+DEFAULT_SWITCH_SECONDS = 0.02
+
+
+def _longer_gil_slices() -> None:
+    import os
+    import sys
+
+    seconds = float(os.environ.get(SWITCH_ENV) or DEFAULT_SWITCH_SECONDS)
+    if seconds > 0:
+        sys.setswitchinterval(seconds)
+
+
+FREEZE_AFTER_SECONDS = 5.0
+
+
+def freeze_startup_objects() -> None:
+    """Collect once, then leave everything that exists now out of later collections."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    logger.info("startup objects frozen for the garbage collector count=%d", gc.get_freeze_count())

@@ -72,10 +72,15 @@ def _digits_label(match: re.Match) -> str:
     return "[phone]"
 
 
+# every pattern above needs a digit, or the @ of an e-mail address: text without either is left
+# as it is without running them (most strings of an event: intent names, words; issue 13)
+_MAY_MATCH = re.compile(r"[\d@]")
+
+
 def redact(text: str, written_dates: bool = True) -> str:
     """The text with identifiers replaced by labels. ``written_dates=False`` keeps dates such as
     "28 Feb 2023" (bot text quotes review dates); numeric dates and "born on ..." always go."""
-    if not text:
+    if not text or not _MAY_MATCH.search(text):
         return text
     for label, pattern in _COMPILED:
         if label == "date_words" and not written_dates:

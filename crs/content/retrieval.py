@@ -372,6 +372,7 @@ class Ranker:
         for treatment in query.treatments:
             treatment_units |= self.treatment_units.get(treatment, frozenset())
         ranked: List[Ranked] = []
+        positions: List[int] = []  # issue 13: each passage's place, instead of passages.index() per sort key
         for index, passage in enumerate(self.passages):
             if not usable(passage):
                 continue
@@ -401,8 +402,9 @@ class Ranker:
             if passage.id in query.shown:
                 score -= weights.get("shown", 0.25)
             ranked.append(Ranked(passage, score, lexical[index]))
-        ranked.sort(key=lambda r: (-r.score, self.passages.index(r.passage)))
-        return ranked
+            positions.append(index)
+        order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, positions[i]))
+        return [ranked[i] for i in order]
 
 
 def first_reply(ranked: Sequence[Ranked], budget: int, most: int = 3, ratio: float = 0.7) -> List[Ranked]:

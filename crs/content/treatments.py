@@ -57,9 +57,11 @@ def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Tr
             found.append((treatment, match.group(0)))
             continue
         # one-word names: tolerate a typo or two in longer names ("ritiximab", "revlamid")
+        # (issue 13: the names and their limits once per treatment, not again for every word)
+        typo_names = [(name, _typo_limit(name)) for name in treatment.single_words if _typo_limit(name)]
         for word in words:
             if any(
-                _typo_limit(name) and within_edits(word, name, _typo_limit(name)) for name in treatment.single_words
+                abs(len(word) - len(name)) <= limit and within_edits(word, name, limit) for name, limit in typo_names
             ):
                 found.append((treatment, word))
                 break
@@ -79,12 +81,17 @@ def sounds(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
 
+_NAME_SOUNDS: dict = {}
+
+
 def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
     """A long one-word name heard as two to four words ("glow fit a mab", "blinnatumo mab")."""
     for name in treatment.single_words:
         if len(name) < 8:
             continue
-        target = sounds(name)
+        target = _NAME_SOUNDS.get(name)
+        if target is None:  # issue 13: a name's sound once, not at every message
+            target = _NAME_SOUNDS[name] = sounds(name)
         for size in (2, 3, 4):
             for start in range(len(words) - size + 1):
                 window = words[start : start + size]

@@ -189,6 +189,33 @@ class HelplineStore:
         newest = max((row[1] for row in rows), default=after_id)
         return [row[0] for row in rows], newest
 
+    def events_after(self, after_id: int, limit: int = 2000) -> List[Tuple[int, str, Dict[str, Any]]]:
+        """Up to ``limit`` events stored after ``after_id``, in the order stored: (id, conversation,
+        event) (an event that is not JSON comes as an empty dict)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(events.c.id, events.c.sender_id, events.c.data)
+                .where(events.c.id > after_id)
+                .order_by(events.c.id)
+                .limit(limit)
+            ).all()
+        found = []
+        for event_id, sender_id, data in rows:
+            try:
+                event = json.loads(data)
+            except (TypeError, ValueError):
+                event = {}
+            found.append((int(event_id), sender_id, event if isinstance(event, dict) else {}))
+        return found
+
+    def with_cases(self, conversation_ids: List[str]) -> set:
+        """Which of these conversations have a case (open or resolved)."""
+        if not conversation_ids:
+            return set()
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(cases.c.conversation_id).where(cases.c.conversation_id.in_(conversation_ids)))
+            return {row[0] for row in rows}
+
     def conversation_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         with self.engine.connect() as db:
             rows = db.execute(
@@ -210,6 +237,17 @@ class HelplineStore:
                 sa.select(events.c.sender_id).where(events.c.sender_id.in_(conversation_ids)).distinct()
             ).all()
         return {row[0] for row in rows}
+
+    def vanished_open_cases(self) -> List[str]:
+        """Open cases (not yet marked gone) whose conversation has no event left: one anti-join
+        in the database, instead of reading every open case and looking their events up."""
+        query = sa.select(cases.c.conversation_id).where(
+            cases.c.status == "open",
+            cases.c.gone == sa.false(),
+            ~sa.exists(sa.select(events.c.id).where(events.c.sender_id == cases.c.conversation_id)),
+        )
+        with self.engine.connect() as db:
+            return [row[0] for row in db.execute(query)]
 
     # -- cases -------------------------------------------------------------------------------
     def case(self, conversation_id: str) -> Dict[str, Any] | None:
@@ -274,11 +312,13 @@ class HelplineStore:
             "last_event_at": derived.last_event_at,
         }
 
+    # asked on every turn (twice): a plain prepared statement, without building and caching-key
+    # walking a select() each time (issue 13)
+    _HOLDER_SQL = sa.text(f"SELECT holder FROM {cases.name} WHERE conversation_id = :c AND status = 'open'")
+
     def holder(self, conversation_id: str) -> str | None:
         with self.engine.connect() as db:
-            return db.execute(
-                sa.select(cases.c.holder).where(cases.c.conversation_id == conversation_id, cases.c.status == "open")
-            ).scalar()
+            return db.execute(self._HOLDER_SQL, {"c": conversation_id}).scalar()
 
     def claim(self, conversation_id: str, nurse: str, now: float) -> bool:
         """Atomic: one UPDATE that only succeeds while nobody holds the case."""

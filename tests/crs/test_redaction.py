@@ -91,3 +91,19 @@ def test_owner_only(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_text_without_a_digit_or_an_at_sign_skips_the_patterns_with_the_same_result():
+    """Issue 13: ``redact`` returns such text at once; every pattern needs a digit or an @."""
+    import random
+
+    from crs import redaction
+
+    rng = random.Random(13)
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,-/+()'\n\té£born of march dob sept"
+    for _ in range(5000):
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(1, 80)))
+        for _, pattern in redaction._COMPILED:
+            assert not pattern.search(text), text
+        assert redaction.redact(text) == text
+    assert redaction.redact("born on 3rd March") == "[date of birth]"  # a digit: the patterns run

@@ -1,0 +1,177 @@
+"""components/speed.py (issue 13): Rasa's per-turn costs removed without changing results. The
+graphs run without dask give what dask gives on the trained model; the RulePolicy's bounded and
+remembered rule matching gives Rasa's keys; Rasa's debug-log copies are made only while debug
+logging is on, and the modules patched use ``copy.deepcopy`` for nothing else."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import logging
+import random
+import re
+
+import pytest
+import structlog
+from rasa.core.policies.rule_policy import RulePolicy
+
+from components import speed
+
+
+def test_the_patched_modules_deepcopy_only_for_debug_log_lines():
+    for name in speed.DEBUG_COPY_MODULES:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        inside_debug = set()
+        for node in ast.walk(tree):
+            func = getattr(node, "func", None)
+            if isinstance(node, ast.Call) and isinstance(func, ast.Attribute) and func.attr == "debug":
+                if isinstance(func.value, ast.Name) and func.value.id == "structlogger":
+                    inside_debug |= {id(inner) for inner in ast.walk(node)}
+        copies = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "deepcopy" and getattr(node.value, "id", "") == "copy"
+        ]
+        assert copies, name
+        assert all(id(node) in inside_debug for node in copies), name
+
+
+def test_debug_copies_are_made_only_while_debug_logging_is_on():
+    from rasa.utils.log_utils import configure_structlog
+
+    shim = speed._DebugLogCopy(__import__("copy"))
+    value = {"events": [{"a": [1, 2]}]}
+    try:
+        configure_structlog(logging.INFO)
+        assert not speed.structlog_debug_enabled()
+        assert shim.deepcopy(value) is value
+        configure_structlog(logging.DEBUG)
+        assert speed.structlog_debug_enabled()
+        copied = shim.deepcopy(value)
+        assert copied == value and copied is not value and copied["events"][0] is not value["events"][0]
+    finally:
+        structlog.reset_defaults()
+
+
+def rasas_possible_keys(policy, lookup, states):
+    """Rasa 3.6.21's ``RulePolicy._get_possible_keys``, verbatim."""
+    possible_keys = set(lookup.keys())
+    for i, state in enumerate(reversed(states)):
+        possible_keys = set(filter(lambda _key: policy._is_rule_applicable(_key, i, state), possible_keys))
+    return possible_keys
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+
+    from tests.conftest import ensure_model
+
+    return Agent.load(str(ensure_model()))
+
+
+@pytest.mark.rasa
+def test_rule_matching_gives_rasas_keys(agent):
+    speed.install()
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(getattr(node, "_component", None), RulePolicy)
+    )
+    assert getattr(RulePolicy._get_possible_keys, "_crs_bounded", False)
+    rng = random.Random(13)
+    for name in ("rules", "rules_for_loop_unhappy_path"):
+        lookup = policy.lookup[name]
+        keys = list(lookup)
+        states = [state for key in keys for state in json.loads(key)]
+        matched = 0
+        for _ in range(600):
+            history = [rng.choice(states) for _ in range(rng.randint(0, 12))]
+            if rng.random() < 0.5:
+                history += json.loads(rng.choice(keys))  # ends as a rule does
+            for _ in range(2):  # computed, then remembered
+                got = policy._get_possible_keys(lookup, history)
+                assert got == rasas_possible_keys(policy, lookup, history)
+            matched += bool(got)
+        assert matched > 100  # the comparison covers real matches
+
+
+@pytest.mark.rasa
+async def test_graphs_without_dask_give_what_dask_gives(agent):
+    from rasa.core.channels.channel import UserMessage
+
+    speed.install()
+    assert speed.DASK_RUN is not None
+    runner = agent.processor.graph_runner
+    for text in ("what is CRS?", "my dad has a temperature of 39.6 and he is confused", "no", "hello", ""):
+        message = UserMessage(text, sender_id="speed-test")
+        ours = runner.run(inputs={"__message__": [message]}, targets=["run_RegexMessageHandler"])
+        theirs = speed.DASK_RUN(runner, inputs={"__message__": [message]}, targets=["run_RegexMessageHandler"])
+        assert [m.as_dict() for m in ours["run_RegexMessageHandler"]] == [
+            m.as_dict() for m in theirs["run_RegexMessageHandler"]
+        ]
+        tracker = await agent.processor.get_tracker("speed-test")
+        await agent.processor._handle_message_with_tracker(message, tracker)
+        targets = agent.processor.model_metadata.core_target
+        ours = runner.run(inputs={"__tracker__": tracker}, targets=[targets])
+        theirs = speed.DASK_RUN(runner, inputs={"__tracker__": tracker}, targets=[targets])
+        assert ours[targets].max_confidence_index == theirs[targets].max_confidence_index
+        assert ours[targets].policy_name == theirs[targets].policy_name
+        assert ours[targets].probabilities == theirs[targets].probabilities
+
+
+@pytest.mark.rasa
+async def test_actions_without_a_tracker_copy_give_the_same_conversation(agent, monkeypatch):
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.processor import MessageProcessor
+
+    speed.install()
+    assert speed.RASA_RUN_ACTION is not None
+    script = [
+        "hello",
+        "what is CRS?",
+        "he's just not right today",
+        "no",
+        "not sure",
+        "I have a headache and I feel sick",
+    ]
+
+    async def conversation(sender):
+        replies = []
+        for text in script:
+            output = CollectingOutputChannel()
+            await agent.handle_message(UserMessage(text, output, sender))
+            replies.append([(m.get("text"), json.dumps(m.get("custom"), sort_keys=True)) for m in output.messages])
+        tracker = await agent.processor.get_tracker(sender)
+        events = [{k: v for k, v in e.as_dict().items() if k not in ("timestamp", "metadata")} for e in tracker.events]
+        return replies, events
+
+    ours = await conversation("speed-copy-a")
+    monkeypatch.setattr(MessageProcessor, "_run_action", speed.RASA_RUN_ACTION)
+    theirs = await conversation("speed-copy-b")
+    assert ours[0] == theirs[0]
+
+    def strip(events):  # what differs between two runs: the conversation id and message ids
+        text = json.dumps(events).replace("speed-copy-a", "x").replace("speed-copy-b", "x")
+        return re.sub(r'"message_id": "[0-9a-f]+"', '"message_id": ""', text)
+
+    assert strip(ours[1]) == strip(theirs[1])
+    assert any(e.get("name") == "action_answer_topic" for e in ours[1])  # a custom action ran (and failed: no server)
+
+
+def test_startup_objects_are_frozen_out_of_later_collections():
+    import gc
+
+    assert speed.FREEZE_AFTER_SECONDS > 0
+    try:
+        speed.freeze_startup_objects()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # what exists now: modules, classes, this test session's objects
+        made_later = [[] for _ in range(10)]
+        gc.collect()
+        assert gc.get_freeze_count() == frozen  # later objects are not frozen
+        assert made_later
+    finally:
+        gc.unfreeze()
