@@ -343,10 +343,14 @@ async def _request(
                     return await response.json()
                 except ContentTypeError:
                     return None
-        except aiohttp.ServerDisconnectedError:
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            # a kept connection that the other end (the action server, or nginx reloading when a
+            # replica leaves the rotation) closed as the request went out: "Server disconnected",
+            # "Can not write request body". Sent once more on a new connection; the actions are
+            # pure functions of the tracker, so a repeat is harmless
             if attempt == 2:
                 raise
-            logger.debug("endpoint closed a kept connection; sending again on a new one url=%s", url)
+            logger.debug("endpoint closed a kept connection (%s); sending again url=%s", type(error).__name__, url)
     return None
 
 

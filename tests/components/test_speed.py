@@ -175,3 +175,43 @@ def test_startup_objects_are_frozen_out_of_later_collections():
         assert made_later
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("first_error", ["disconnected", "write"])
+async def test_a_kept_connection_closed_under_the_request_is_sent_again(monkeypatch, first_error):
+    """The cluster fault test once lost an answer: nginx, reloaded as a replica left the rotation,
+    closed the kept connection as the request was written ("Can not write request body")."""
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+
+    from components import speed
+
+    calls = []
+
+    class Response:
+        status = 200
+
+        async def json(self):
+            return {"events": [], "responses": [{"text": "answered"}]}
+
+    class Attempt:
+        async def __aenter__(self):
+            calls.append(1)
+            if len(calls) == 1:
+                if first_error == "disconnected":
+                    raise aiohttp.ServerDisconnectedError()
+                raise aiohttp.ClientOSError(32, "Can not write request body for http://127.0.0.1:1/webhook")
+            return Response()
+
+        async def __aexit__(self, *args):
+            return False
+
+    class Session:
+        closed = False
+
+        def request(self, *args, **kwargs):
+            return Attempt()
+
+    monkeypatch.setattr(speed, "_session_for", lambda endpoint: Session())
+    result = await speed._request(EndpointConfig("http://127.0.0.1:1/webhook"), json={"next_action": "x"})
+    assert result == {"events": [], "responses": [{"text": "answered"}]} and len(calls) == 2
