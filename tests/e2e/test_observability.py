@@ -25,7 +25,7 @@ def test_each_process_has_a_health_endpoint(servers):
 
 
 def test_each_turn_is_logged_as_json_without_its_text(servers):
-    sender = f"obs-{uuid.uuid4().hex[:10]}"
+    sender = f"obs-{uuid.uuid4().hex[:10]}x"  # never an all-digit id, which REST refuses as personal data
     words = "quixotic pelican"
     servers.say(sender, f"{words}: my husband cant breathe properly")
     servers.say(sender, f"{words}, what is CRS?")
