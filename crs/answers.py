@@ -275,7 +275,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
         covered, learned = ranker.learned.predict(asked.text)
-        if unknown_words and topic is None and asked.intent == "out_of_scope" and not treatments and not follow_up:
+        if unknown_words and asked.intent == "out_of_scope" and not treatments and not follow_up:
             # the classifier says off the subject and most words are ones the sources never use
             # ("can you recommend a good pizza place?"): the answer model has seen nothing like
             # it and its "covered" means little; only a passage it is all but certain of counts

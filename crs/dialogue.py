@@ -85,21 +85,30 @@ _PRESENT_MOMENT = re.compile(
 SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny"}
 
 
-def is_follow_up_question(text: str, intent: str | None, findings: Sequence[Dict[str, Any]]) -> bool:
-    """Right after an answer, is a message that the classifier took for a report or for "is this
-    an emergency?" a question about that answer (issue 11)? Only a question naming nobody,
-    pointing at nothing happening now, with no sign read as present; for "is ... an emergency /
-    serious?" it must also point back at the answer ("it", "those", "which ones"). Anything
-    else keeps the yes/no check (when in doubt, escalate)."""
-    if not looks_like_question(text) or text.lstrip().startswith("/"):
-        return False
-    if any(finding.get("assertion") == "present" for finding in findings):
+def _typed_question(text: str) -> bool:
+    """A question in words (not a button's "/intent" payload)."""
+    return looks_like_question(text) and not text.lstrip().startswith("/")
+
+
+def _about_someone_or_now(text: str) -> bool:
+    """Names a person, or points at what is happening now: it may be a report."""
+    return bool(_PERSON.search(text) or _PRESENT_MOMENT.search(text))
+
+
+def is_follow_up_question(text: str, intent: str | None) -> bool:
+    """Right after an answer, with no sign read as present (the caller's triage level is none),
+    is a message that the classifier took for a report or for "is this an emergency?" a question
+    about that answer (issue 11)? Only a question naming nobody and pointing at nothing
+    happening now; for "is ... an emergency / serious?" it must also point back at the answer
+    ("it", "those", "which ones"). Anything else keeps the yes/no check (when in doubt,
+    escalate)."""
+    if not _typed_question(text):
         return False
     if intent in SMALL_TALK:
         # "can it be later than that?" read as goodbye, "and if I'm not sure?" as deny: these
         # intents never start the check, so a question among them is simply answered
         return True
-    if _PERSON.search(text) or _PRESENT_MOMENT.search(text):
+    if _about_someone_or_now(text):
         return False
     if intent == "ask_is_emergency":
         return bool(_REFERS_BACK.search(text))
@@ -120,7 +129,7 @@ def asks_during_check(view: TurnView) -> bool:
     intent = view.original_intent
     if intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION:
         return False
-    return looks_like_question(view.text) and not view.text.lstrip().startswith("/")
+    return _typed_question(view.text)
 
 
 def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
@@ -130,9 +139,7 @@ def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
     message about a person, or about now, gets the instruction alone (issue 11)."""
     if original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}:
         return False
-    if not looks_like_question(text) or text.lstrip().startswith("/"):
-        return False
-    return not (_PERSON.search(text) or _PRESENT_MOMENT.search(text))
+    return _typed_question(text) and not _about_someone_or_now(text)
 
 
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
@@ -272,13 +279,12 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
     if view.slots.get("answer_failed"):
         events["answer_failed"] = False
     level = turn_level(view, groups)
-    findings = [{"assertion": finding.assertion} for finding in view.triage.findings]
     if (
-        level == "none"
+        level == "none"  # no sign present
         and view.active_loop is None
         and view.after_answer
         and view.intent in CHECK_INTENTS | SMALL_TALK
-        and is_follow_up_question(view.text, view.intent, findings)
+        and is_follow_up_question(view.text, view.intent)
     ):
         return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
     starts_check = view.active_loop is None and (
