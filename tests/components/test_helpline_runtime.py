@@ -4,12 +4,10 @@ hide later escalations."""
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 
 from components.helpline import Runtime
-from crs.helpline.schema import migrate
+from tests.helpline_db import add_event, tracker_database
 
 
 def user(text, level, at, **metadata):
@@ -22,27 +20,11 @@ def user(text, level, at, **metadata):
     }
 
 
-def add(engine, sender, event):
-    with engine.begin() as db:
-        db.execute(
-            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :at, :d)"),
-            {"s": sender, "t": event["event"], "at": event["timestamp"], "d": json.dumps(event)},
-        )
-
-
 def test_rebuild_on_start_and_ids_given_again_after_a_deletion(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
-    with engine.begin() as db:
-        db.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
-                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-    migrate(engine)
-    add(engine, "widget:a", user("she can't breathe", "emergency", 1.0))
-    add(engine, "rest:b", user("hello", "none", 2.0))
-    add(engine, "rest:b", user("forget me", "none", 3.0))
+    engine = tracker_database(tmp_path)
+    add_event(engine, "widget:a", user("she can't breathe", "emergency", 1.0))
+    add_event(engine, "rest:b", user("hello", "none", 2.0))
+    add_event(engine, "rest:b", user("forget me", "none", 3.0))
     runtime = Runtime(None, engine)
     assert set(runtime.scan()) == {"widget:a"}
     # a restart: a new follower on the same database rebuilds the same queue
@@ -52,7 +34,7 @@ def test_rebuild_on_start_and_ids_given_again_after_a_deletion(tmp_path):
     # rest:b is deleted; SQLite gives its ids to the next events
     with engine.begin() as db:
         db.execute(sa.text("DELETE FROM events WHERE sender_id = 'rest:b'"))
-    add(engine, "rest:c", user("can I talk to a nurse", "none", 4.0, crs_helpline_request=True))
+    add_event(engine, "rest:c", user("can I talk to a nurse", "none", 4.0, crs_helpline_request=True))
     assert "rest:c" in runtime.scan()
     assert runtime.store.case("rest:c")["level"] == "request"
 
@@ -62,58 +44,42 @@ def test_only_conversations_with_something_for_the_nurses_are_derived_again(tmp_
     is not read again; one with a case, or with a new red flag, is (also across scan pages)."""
     import components.helpline as helpline
 
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
-    with engine.begin() as db:
-        db.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
-                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-    migrate(engine)
+    engine = tracker_database(tmp_path)
     monkeypatch.setattr(helpline, "SCAN_PAGE", 2)  # several pages
     runtime = Runtime(None, engine)
     refreshed = []
     real = runtime.store.refresh
     monkeypatch.setattr(runtime.store, "refresh", lambda cid: refreshed.append(cid) or real(cid))
-    add(engine, "rest:quiet", user("what is CRS?", "none", 1.0))
-    add(engine, "rest:quiet", user("thanks", "none", 2.0))
-    add(engine, "rest:later", user("hello", "none", 3.0))
-    add(engine, "rest:later", user("hi", "none", 4.0))
-    add(engine, "rest:later", user("he has a temperature of 39 and is confused", "emergency", 5.0))
+    add_event(engine, "rest:quiet", user("what is CRS?", "none", 1.0))
+    add_event(engine, "rest:quiet", user("thanks", "none", 2.0))
+    add_event(engine, "rest:later", user("hello", "none", 3.0))
+    add_event(engine, "rest:later", user("hi", "none", 4.0))
+    add_event(engine, "rest:later", user("he has a temperature of 39 and is confused", "emergency", 5.0))
     assert runtime.scan() == ["rest:later"]
     assert refreshed == ["rest:later"]  # rest:quiet was not read again
     assert runtime.store.case("rest:quiet") is None
     assert runtime.store.case("rest:later")["level"] == "emergency"
     refreshed.clear()
-    add(engine, "rest:later", user("ok", "none", 6.0))  # a case: its new events update it
-    add(engine, "rest:quiet", user("bye", "none", 7.0))
+    add_event(engine, "rest:later", user("ok", "none", 6.0))  # a case: its new events update it
+    add_event(engine, "rest:quiet", user("bye", "none", 7.0))
     assert runtime.scan() == ["rest:later"]
     assert refreshed == ["rest:later"]
     assert runtime.store.case("rest:later")["last_event_at"] == 6.0
-    add(engine, "rest:quiet", user("she can't breathe", "emergency", 8.0))  # a red flag at last
+    add_event(engine, "rest:quiet", user("she can't breathe", "emergency", 8.0))  # a red flag at last
     assert "rest:quiet" in runtime.scan()
     assert runtime.store.case("rest:quiet")["level"] == "emergency"
 
 
 def test_an_open_case_whose_conversation_was_deleted_is_marked_gone(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
-    with engine.begin() as db:
-        db.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
-                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-    migrate(engine)
-    add(engine, "widget:x", user("she can't breathe", "emergency", 1.0))
-    add(engine, "widget:y", user("he can't breathe", "emergency", 2.0))
+    engine = tracker_database(tmp_path)
+    add_event(engine, "widget:x", user("she can't breathe", "emergency", 1.0))
+    add_event(engine, "widget:y", user("he can't breathe", "emergency", 2.0))
     runtime = Runtime(None, engine)
     runtime.scan()
     assert runtime.store.vanished_open_cases() == []
     with engine.begin() as db:  # "forget me" for x, and a new event elsewhere in the same poll
         db.execute(sa.text("DELETE FROM events WHERE sender_id = 'widget:x'"))
-    add(engine, "rest:z", user("hello", "none", 3.0))
+    add_event(engine, "rest:z", user("hello", "none", 3.0))
     assert "widget:x" in runtime.scan()
     assert runtime.store.case("widget:x")["gone"]
     assert not runtime.store.case("widget:y")["gone"]

@@ -3,7 +3,6 @@ login slowing, and the store on a real SQLite database built by the migrations."
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from datetime import datetime
@@ -22,6 +21,7 @@ from crs.helpline.store import HelplineStore, Sealer
 from crs.helpline.summary import summarise
 from crs.settings import ROOT
 from crs.triage import default_engine
+from tests.helpline_db import add_event, tracker_database
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -176,29 +176,13 @@ def test_argon2id_hashes():
 
 @pytest.fixture
 def store(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
-    with engine.begin() as db:  # the tracker store's table, as Rasa creates it
-        db.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
-                "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-    migrate(engine)
+    engine = tracker_database(tmp_path)  # the tracker store's table, as Rasa creates it, migrated
     migrate(engine)  # idempotent
     return HelplineStore(engine)
 
 
-def add_event(store, sender, event):
-    with store.engine.begin() as db:
-        db.execute(
-            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :at, :d)"),
-            {"s": sender, "t": event["event"], "at": event["timestamp"], "d": json.dumps(event)},
-        )
-
-
 def test_store_rebuilds_cases_from_the_tracker_store_and_claims_atomically(store, tmp_path):
-    add_event(store, "widget:abc", user("she can't breathe", "emergency", 10.0))
+    add_event(store.engine, "widget:abc", user("she can't breathe", "emergency", 10.0))
     ids, newest = store.changed_conversations(0)
     assert ids == ["widget:abc"] and newest == 1
     assert store.refresh("widget:abc")
@@ -221,10 +205,10 @@ def test_store_rebuilds_cases_from_the_tracker_store_and_claims_atomically(store
     holder = store.holder("widget:abc")
     assert not store.resolve("widget:abc", "someone-else", 12.0)
     assert store.resolve("widget:abc", holder, 12.0) and store.holder("widget:abc") is None
-    add_event(store, "widget:abc", user("fine now", "none", 13.0))
+    add_event(store.engine, "widget:abc", user("fine now", "none", 13.0))
     store.refresh("widget:abc")
     assert store.case("widget:abc")["status"] == "resolved"
-    add_event(store, "widget:abc", user("he's fitting", "emergency", 14.0))
+    add_event(store.engine, "widget:abc", user("he's fitting", "emergency", 14.0))
     store.refresh("widget:abc")
     assert store.case("widget:abc")["status"] == "open" and store.case("widget:abc")["first_finding_at"] == 14.0
 
