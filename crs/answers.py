@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
-from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up
+from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up, lemmas
 from crs.dialogue import looks_like_question
 from crs.replies import Reply, payload, quote_payloads, render_segments
 
@@ -83,8 +83,6 @@ def _focused(segments: List[Segment], focus: Sequence[str]) -> List[Segment]:
     that name a word of the question come first, so that the item asked about is not the third
     quote ("can CRS affect the brain?"). Each quote stays verbatim and whole; only their order
     within the passage changes, and only when a later one names a word the earlier ones do not."""
-    from crs.content.retrieval import lemmas
-
     quotes = [index for index, segment in enumerate(segments) if isinstance(segment, Quote)]
     if len(quotes) < 3 or not focus:
         return segments
@@ -386,8 +384,6 @@ def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]
 
 
 def _name_words(names: Sequence[str]) -> set:
-    from crs.content.retrieval import lemmas
-
     return {word for name in names for word in lemmas(name)}
 
 
