@@ -117,6 +117,34 @@ def _says_now(doc: Doc, index: int) -> bool:
     return word in _POSSESSIVES and after_next in _NOW_VERBS  # "my mum is", "his wife cant"
 
 
+# Question words and the words of a question about CRS in general (not about anyone).
+_YES_NO_STARTS = {
+    *("is", "are", "does", "do", "can", "could", "would", "will", "should", "might", "may"),
+}
+# The sign is the subject ("is shortness of breath a sign ...") or the object of "cause" ("does
+# CRS cause seizures"), not a predicate with a dropped subject ("is very confused, normal?").
+_AFTER_SUBJECT = {
+    *("a", "an", "one", "the", "be", "normal", "common", "dangerous", "serious", "something", "part", "related"),
+    *("linked", "cause", "causes", "mean", "means", "considered", "always", "usually", "also", "ever", "an"),
+}
+_CAUSE_VERBS = {"cause", "causes", "give", "gives", "mean", "means", "trigger", "triggers"}
+_PEOPLE_AND_NOW = {
+    *("i", "im", "ive", "id", "me", "my", "mine", "myself", "he", "hes", "him", "his", "himself", "she", "shes"),
+    *("her", "hers", "herself", "they", "theyre", "them", "their", "we", "were", "us", "our", "mum", "mom", "dad"),
+    *("husband", "wife", "son", "daughter", "partner", "mother", "father", "brother", "sister", "baby", "child"),
+    *("kid", "boy", "girl", "nan", "gran", "grandad", "grandma", "pt", "patient", "friend", "this", "these"),
+    *("still", "keeps", "again", "here", "there", "theres", "currently", "yet"),
+}
+_GENERAL_WORDS = {
+    *("crs", "c", "cytokine", "sign", "signs", "symptom", "symptoms", "side", "effect", "warning", "emergency"),
+    *("dangerous", "serious", "normal", "common", "likely", "cause", "causes", "mean", "reason", "risk"),
+    *("related", "part", "one", "treatment", "immunotherapy", "bispecific", "bispecifics", "car", "cart"),
+    *("should", "worry", "worrying", "concern", "call", "ring", "999", "911", "ae", "a&e", "ambulance"),
+}
+_SERVICE_NUMBERS = {"999", "111", "911", "112"}
+_WHAT_IS = [["what", "is"], ["whats"], ["what"], ["wat", "is"], ["what", "is", "a"], ["what", "is", "an"]]
+_WORD_NOUNS = {"word", "term", "understand", "meaning", "define", "definition"}
+
 CUE_LISTS = (
     "negation_cues",
     "all_clear_cues",
@@ -132,6 +160,8 @@ CUE_LISTS = (
     "others_cues",
     "reported_after_question",
     "resolved_cues",
+    "remote_anchors",
+    "over_cues",
 )
 
 
@@ -226,7 +256,7 @@ class AssertionReader:
                 return False
         return True
 
-    def read(self, doc: Doc, start: int, end: int, level: str, spans: Spans = ()) -> str:
+    def read(self, doc: Doc, start: int, end: int, level: str, spans: Spans = (), reading: bool = False) -> str:
         sentence = self.bounds(doc, start, end, _SENTENCE_BREAKS, _STRONG_BREAKS)
         clause = self.bounds(doc, start, end, _CLAUSE_PUNCT, set())
 
@@ -235,8 +265,15 @@ class AssertionReader:
             return "present"
         if self._negated(doc, start, end, level, spans):
             return "negated"
-        # "right now", "this morning" in the mention's own clause: a report, whatever else is said.
-        if self.cues_in("present_markers", doc, *self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)):
+        # "right now", "this morning" in the mention's own clause: a report, whatever else is said
+        # (but not the "now" of "all fine now", which says it is over).
+        resolved = self.matches("resolved_cues", doc) + self.matches("over_cues", doc)
+        if any(
+            not any(r_start <= m_start and m_end <= r_end for r_start, r_end in resolved)
+            for m_start, m_end in self.cues_in(
+                "present_markers", doc, *self.bounds(doc, start, end, _CLAUSE_PUNCT, _STRONG_BREAKS)
+            )
+        ):
             return "present"
         # Remote past anywhere in the sentence ("I had a fit as a child"), when the mention's clause
         # is in the past and nothing in it says it goes on ("she is breathless, same as last time").
@@ -246,6 +283,14 @@ class AssertionReader:
             self.cues_in("past_markers", doc, *statement) or self.cues_in("historical_cues", doc, *sentence)
         ):
             return "historical"
+        # Told in the past with a remote anchor in its sentence ("had fever last wk in hosp"),
+        # and said to be over later in the message ("... all fine now", "been himself since").
+        if (
+            self.cues_in("past_markers", doc, *statement)
+            and self.cues_in("remote_anchors", doc, *sentence)
+            and any(cue_start >= end for cue_start, _ in resolved)
+        ):
+            return "historical"
         # Someone else's story, told in the past, counts the same way.
         others = [cue for cue in self.cues_in("others_cues", doc, *sentence) if cue[0] < start]
         if self.cues_in("historical_cues", doc, *sentence) or others:
@@ -253,8 +298,12 @@ class AssertionReader:
             past = self.cues_in("past_markers", doc, *statement) or any(
                 token.norm_.endswith("ed") and len(token.norm_) > 4 for token in doc[statement[0] : statement[1]]
             )
-            reported_now = bool(others) and any(t.norm_ in _PRESENT_TENSE for t in doc[statement[0] : statement[1]])
-            if past and not reported_now and not self.cues_in("ongoing_markers", doc, *statement):
+            # what is said now is read from the story itself (the other person up to just after
+            # the sign): "the caller says a friend had a fit" and "... had hallucinations, is
+            # that going to happen to me" are still stories
+            told = (max(statement[0], others[0][0]), min(statement[1], end + 2)) if others else statement
+            reported_now = bool(others) and any(t.norm_ in _PRESENT_TENSE for t in doc[told[0] : told[1]])
+            if past and not reported_now and not self.cues_in("ongoing_markers", doc, *told):
                 return "historical"
         # A hypothesis or an information question reaching the mention ("what if I get a
         # seizure?", "is confusion a symptom of CRS?", "would a rash be a sign of CRS?").
@@ -264,7 +313,53 @@ class AssertionReader:
         ) or bool(self.cues_in("hypothetical_after_cues", doc, end, clause[1]))
         if hypothetical and not self._answered_at_once(doc, sentence[1]):
             return "hypothetical"
+        if not reading and (
+            self._names_the_word(doc, start, end, sentence) or self._general_question(doc, start, end, sentence)
+        ):
+            if not self._answered_at_once(doc, sentence[1]):
+                return "hypothetical"
         return "present"
+
+    @staticmethod
+    def _names_the_word(doc: Doc, start: int, end: int, sentence: Tuple[int, int]) -> bool:
+        """The sign's word is itself the subject: "what is 'hallucinating'?", "I dont understand
+        drowsiness", "drowsiness means what?"."""
+        words = [t.norm_ for t in doc[sentence[0] : sentence[1]] if not t.is_punct]
+        mention = [t.norm_ for t in doc[start:end] if not t.is_punct]
+        if words and words[-len(mention) :] == mention and words[: -len(mention)] in _WHAT_IS:
+            return True
+        if any(_says_now(doc, i) for i in range(end, sentence[1])):
+            return False  # "the word seizure scares me, he is having one now"
+        before = [t for t in doc[sentence[0] : start] if not t.is_punct]
+        after = [t for t in doc[end : sentence[1]] if not t.is_punct]
+        if before and before[-1].norm_ in _WORD_NOUNS:
+            return True
+        return (
+            bool(after)
+            and after[0].norm_ in {"mean", "means"}
+            and (len(after) == 1 or after[1].norm_ in {"what", "wat"})
+        )
+
+    def _general_question(self, doc: Doc, start: int, end: int, sentence: Tuple[int, int]) -> bool:
+        """A yes/no question about CRS in general, with the sign as its subject and nobody in
+        it: "is shortness of breath a sign of CRS?", "would a fast heartbeat be a reason to go
+        to A&E?", "does C R S cause seizures". A person, a pointer to now ("this", "still") or a
+        number keeps it a possible report."""
+        tokens = [t for t in doc[sentence[0] : sentence[1]] if not t.is_punct]
+        if len(tokens) < 3 or tokens[0].norm_ not in _YES_NO_STARTS:
+            return False
+        words = {t.norm_ for t in tokens}
+        if words & _PEOPLE_AND_NOW or any(t.like_num and t.norm_ not in _SERVICE_NUMBERS for t in tokens):
+            return False
+        if self.cues_in("present_markers", doc, *sentence):
+            return False
+        following = []  # the next two words, within the clause ("slurred speech something")
+        for token in doc[end : sentence[1]]:
+            if token.text in _CLAUSE_PUNCT or len(following) == 2:
+                break
+            following.append(token.norm_)
+        preceding = next((t.norm_ for t in reversed(doc[sentence[0] : start]) if not t.is_punct), "")
+        return bool(words & _GENERAL_WORDS) and (bool(set(following) & _AFTER_SUBJECT) or preceding in _CAUSE_VERBS)
 
     def _answered_at_once(self, doc: Doc, sentence_end: int) -> bool:
         """A short sentence right after the question says it is happening ("is it crs if shes

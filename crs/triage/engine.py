@@ -243,7 +243,8 @@ class TriageEngine:
             level=spec["level"],
             label=spec.get("label", finding_id),
             text=text[char_start:char_end],
-            assertion=assertion or self.assertions.read(doc, start, end, spec["level"], spans),
+            assertion=assertion
+            or self.assertions.read(doc, start, end, spec["level"], spans, reading=value is not None),
             start=char_start,
             end=char_end,
             passage_id=spec["passage"],
