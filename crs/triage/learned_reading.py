@@ -163,7 +163,7 @@ def learned_findings(
             # the only "not" before it is the stray one of broken grammar ("he is not can wake up")
             finding = with_assertion(finding, "present")
         if finding.assertion == "present":
-            if any(_negates(doc, i) for i in detection.against):
+            if any(_negates(doc, i) and not _denies_existence(doc, i, label) for i in detection.against):
                 finding = with_assertion(finding, "negated")
             elif is_information_question(doc, seg_start, seg_end):
                 finding = with_assertion(finding, "hypothetical")
@@ -190,6 +190,20 @@ def _explained(engine: TriageEngine, detection: Detection, doc: Doc, origin: Lis
         and detection.label not in COMPANIONS.get(f.id, ())
         for f in found
     )
+
+
+# "they're not really there", "nobody was there": for a hallucination the denial is the sign itself
+EXISTENCE = {"there", "real", "present", "here"}
+EXISTENCE_SIGNS = {"hallucinations"}
+
+
+def _denies_existence(doc: Doc, index: int, label: str) -> bool:
+    """A negation that says what is seen or heard does not exist ("they're not really there"):
+    for a hallucination that is the description, not a denial of the sign."""
+    if label not in EXISTENCE_SIGNS:
+        return False
+    following = [t.norm_ for t in doc[index + 1 : index + 4] if not t.is_punct]
+    return any(word in EXISTENCE for word in following[:3])
 
 
 def _negates(doc: Doc, index: int) -> bool:

@@ -155,3 +155,18 @@ def test_a_weak_guess_is_explained_away_by_a_milder_symptom_only_below_its_share
     assert found
     guess = Detection("low_blood_pressure", 0.01, 0, len(doc), (0, len(doc)), (), True)
     assert not learned_reading._explained(engine, guess, doc, origin, found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im seeing tiny birds on the lampshade and i know they are not really there",
+        "she keeps waving at kids in the corner, there's nobody there",
+    ],
+)
+def test_a_hallucination_told_with_its_not_there_is_not_a_negation(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+def test_not_seeing_things_is_still_a_negation(engine):
+    assert engine.assess("he is not seeing things, he knows nobody is there").level == "none"
