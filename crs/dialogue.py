@@ -81,6 +81,24 @@ _PRESENT_MOMENT = re.compile(
 )
 
 
+# a person only as the subject of what might happen ("would I need a ventilator?", "should I ring
+# if it's mild?", "what if she reacts?"): a question about the future, not a report
+_WHO = r"(?:i|you|he|she|they|we|(?:my|his|her|their|our)\s+[a-z]+)"
+_HYPOTHETICAL = re.compile(
+    rf"\b(?:would|will|should|could|might|shall|if)\s+{_WHO}\b|\b(?:i|he|she|they|we)(?:'ll|'d)\b",
+    re.IGNORECASE,
+)
+
+
+def _hypothetical_only(text: str) -> bool:
+    """Every person in the question is the subject of a "would / will / should / if" (and nothing
+    points at now): "would I need a ventilator?", not "should I worry? he's not right"."""
+    if _PRESENT_MOMENT.search(text) or not _HYPOTHETICAL.search(text):
+        return False
+    rest = _HYPOTHETICAL.sub(" ", text)
+    return not _PERSON.search(rest)
+
+
 # small talk that a follow-up question is sometimes taken for
 SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny"}
 
@@ -98,8 +116,9 @@ def _about_someone_or_now(text: str) -> bool:
 def is_follow_up_question(text: str, intent: str | None) -> bool:
     """Right after an answer, with no sign read as present (the caller's triage level is none),
     is a message that the classifier took for a report or for "is this an emergency?" a question
-    about that answer (issue 11)? Only a question naming nobody and pointing at nothing
-    happening now; for "is ... an emergency / serious?" it must also point back at the answer
+    about that answer (issue 11)? Only a question naming nobody (or a person only as the subject
+    of what would happen: "would I need a ventilator?") and pointing at nothing happening now;
+    for "is ... an emergency / serious?" it must also point back at the answer
     ("it", "those", "which ones"). Anything else keeps the yes/no check (when in doubt,
     escalate)."""
     if not _typed_question(text):
@@ -108,10 +127,12 @@ def is_follow_up_question(text: str, intent: str | None) -> bool:
         # "can it be later than that?" read as goodbye, "and if I'm not sure?" as deny: these
         # intents never start the check, so a question among them is simply answered
         return True
-    if _about_someone_or_now(text):
+    hypothetical = _hypothetical_only(text)
+    if _about_someone_or_now(text) and not hypothetical:
         return False
     if intent == "ask_is_emergency":
-        return bool(_REFERS_BACK.search(text))
+        # its answer starts with what to do if it is happening now (crs.answers.answer)
+        return bool(_REFERS_BACK.search(text)) or hypothetical
     return intent == "report_symptom"
 
 

@@ -226,6 +226,15 @@ def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, 
         ("are any of those an emergency?", "ask_is_emergency", True),
         ("which ones are an emergency?", "ask_is_emergency", True),
         ("so why is having too many bad", "report_symptom", True),
+        # a person only as the subject of what would happen: a question about the future
+        ("would i need a ventilator", "ask_is_emergency", True),
+        ("so should I ring if it's mild?", "ask_is_emergency", True),
+        ("what if she reacts to the next dose?", "report_symptom", True),
+        # ... but a person in a statement, or now, keeps the check
+        ("should I be worried? he's not right", "report_symptom", False),
+        ("would he be ok? he is getting worse", "report_symptom", False),
+        ("my son is 8, would that change things?", "report_symptom", False),
+        ("is it bad if I feel like this now?", "report_symptom", False),
         # the person's situation now, or a person named: the yes/no check, as before
         ("is this an emergency?", "ask_is_emergency", False),
         ("is it serious? he's been like that all day", "ask_is_emergency", False),
