@@ -57,6 +57,7 @@ _ALSO = re.compile(
     r"^\s*(?:(?:ok|okay|so|but|right)\b[\s,]*)?(?:what about|how about|and|or|also|what if)\b", re.IGNORECASE
 )
 FRAME_WORDS = {"long", "often", "soon", "quickly", "fast", "many", "much", "last", "time"}
+FRAME_WORDS |= {"minute", "hour", "day", "night", "week", "month", "year"}  # "how many days?"
 CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "side", "effect", "likely"}
 # topics whose passages tell what a treatment for CRS is or does
 REMEDY_TOPICS = {"treatment", "prevention"}

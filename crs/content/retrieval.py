@@ -190,7 +190,9 @@ def build_passages(
     passages: List[Passage] = []
 
     def add(source: Source, units: List[Unit], heading: str, context: str | None = None) -> None:
-        units = [unit for unit in units if unit.quotable and (context or not _orphan(source, unit))]
+        units = [
+            unit for unit in units if (unit.excerptable if context else unit.quotable and not _orphan(source, unit))
+        ]
         while units and units[-1].is_lead_in and not context:
             units.pop()  # a lead-in whose list is gone
         if not units:
@@ -206,7 +208,7 @@ def build_passages(
         in_list = False
         units = source.units
         for index, unit in enumerate(units):
-            if unit.id in excerpts and unit.quotable:
+            if unit.id in excerpts and unit.excerptable:
                 add(source, [unit], heading, excerpts[unit.id])
             if unit.kind == "heading" or unit.excluded:
                 add(source, current, heading)
