@@ -282,11 +282,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     treatments = list(asked.treatments)
     topic = asked.topic
     # the last question was not covered: a follow-up to it ("what about flying?" after "can I
-    # drive after CAR-T?") is judged below; unless a treatment carries over ("what does it do?"
-    # after "what dose of tocilizumab?"), it is not read in that question's context
+    # drive after CAR-T?") is judged below; unless a treatment carries over, it is not read in
+    # that question's context
     after_uncovered = bool(context.get("not_covered")) and not asked.by_button
-    after_uncovered = after_uncovered and not treatments and not context.get("treatments")
-    if after_uncovered:
+    carried = bool(treatments or context.get("treatments"))
+    if after_uncovered and not carried:
         follow_up = False
 
     if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
@@ -321,13 +321,16 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # answers it ("how long?" alone leans wholly on the last answer and is not judged so)
         sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3)
     also = bool(_ALSO.match(asked.text)) or not informative
-    # ... unless it is plainly a question the sources answer: its words known to them, and the
-    # model sure (or the classifier naming a topic and the model leaning that way)
+    # ... unless it is plainly a question the sources answer: its words known to them, and a
+    # treatment carried over ("what does it do?" after "what dose of tocilizumab?"), or the model
+    # sure, or the classifier naming a topic and the model leaning that way ("what about a glass
+    # of wine?" after "can I eat normally during CAR-T?" stays not covered)
     plainly = not unknown_words and (
-        sure_covered or (topic is not None and covered >= thresholds.get("unknown_words_below", 0.6))
+        carried or sure_covered or (topic is not None and covered >= thresholds.get("unknown_words_below", 0.6))
     )
     if after_uncovered and also and not plainly:
-        return Answer(not_covered_reply(library, locale, topic, asked.triage), _uncovered_context(context, known))
+        kept_context = _uncovered_context(context, known, treatments)
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
     if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))

@@ -260,6 +260,11 @@ def test_what_about_after_a_question_that_is_not_covered_is_not_covered_either()
     symptoms = ask("what are the symptoms of crs?", "ask_symptoms", drive.context)
     assert symptoms.reply.payload["coverage"] == "answered"
     assert "fever" in first_quotes(symptoms, 3).lower()
+    # a treatment named as the setting does not make an unknown subject covered
+    eat = ask("can i eat normally during car-t treatment?", "nlu_fallback")
+    assert eat.reply.payload["coverage"] == "not_covered"
+    wine = ask("what about a glass of wine?", "nlu_fallback", eat.context)
+    assert wine.reply.payload["coverage"] == "not_covered" and wine.reply.payload["quotes"] == []
     # a treatment named in the uncovered question carries over: "what does it do?" is answered
     dose = ask("what dose of tocilizumab do they give?", "ask_about_drug")
     assert dose.reply.payload["coverage"] == "not_covered"
