@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
 from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up, lemmas
+from crs.content.treatments import fold
 from crs.dialogue import looks_like_question
 from crs.replies import Reply, payload, quote_payloads, render_segments
 
@@ -273,6 +274,14 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         return Answer(reply, {**context, "shown": shown, "more": rest})
 
     names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
+    model_text = asked.text  # what the answer model reads: a drug by its name, however heard
+    if asked.treatments:
+        # and the words it was heard as ("toss ill is you mab"): they say nothing else
+        found = library.find_treatments(asked.text)
+        names += [heard for _, heard in found]
+        model_text = fold(asked.text)
+        for treatment, heard in found:
+            model_text = model_text.replace(heard, fold(treatment.names[0]))
     informative = [] if asked.by_button else ranker.informative(asked.text, names)
     words = ranker.expand(informative)
     follow_up = bool(context.get("words") or context.get("topic")) and not asked.by_button
@@ -297,7 +306,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     leaning_covered = 1.0  # for a follow-up: the model's "covered", read after the last question
     unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
-        covered, learned = ranker.learned.predict(asked.text)
+        covered, learned = ranker.learned.predict(model_text)
         if unknown_words and asked.intent == "out_of_scope" and not treatments and not follow_up:
             # the classifier says off the subject and most words are ones the sources never use
             # ("can you recommend a good pizza place?"): the answer model has seen nothing like
@@ -310,7 +319,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
-            leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + asked.text)
+            leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + model_text)
             learned = leaning
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)

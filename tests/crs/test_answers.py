@@ -176,6 +176,29 @@ def test_a_drug_name_heard_as_several_words_is_the_drug():
     assert LIBRARY.find_treatments("my dad is on it and feels a bit tired") == []
 
 
+def test_a_drug_name_heard_by_its_consonants_is_the_drug_and_its_words_are_not_the_question():
+    for heard, drug in [
+        ("toe sill is you mab", "tocilizumab"),
+        ("decks a meth a zone", "dexamethasone"),
+        ("obi new to zoo mab", "obinutuzumab"),
+        ("anti hista means", "antihistamines"),
+        ("tisa gen lek loo sell", "tisagenlecleucel"),
+    ]:
+        assert [t.id for t, _ in LIBRARY.find_treatments(f"what is {heard} for")] == [drug], heard
+    # ordinary words with a name's consonants but not its ending, or too few of them, are not drugs
+    for text in (
+        "i dont really know how to explain it",
+        "what does sats mean on the letter",
+        "his heart's set on the match on saturday is that ok",
+    ):
+        assert LIBRARY.find_treatments(text) == [], text
+    assert [t.id for t, _ in LIBRARY.find_treatments("how are car-t cells made from my own blood")] == ["car_t"]
+    # the answer reads the drug by its name, not the words it was heard as
+    reply = ask("what is toe sill is you mab", "ask_about_drug").reply
+    assert reply.payload["coverage"] == "answered"
+    assert "Tocilizumab is a type of monoclonal antibody" in reply.payload["quotes"][0]["text"]
+
+
 def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_signs_again():
     danger = {unit.id for _, units in LIBRARY.passage_sets["danger_signs"].ranges for unit in units}
     question = "Is a high fever an emergency?"
