@@ -90,10 +90,16 @@ _HYPOTHETICAL = re.compile(
 )
 
 
+# what would or will happen, or an "if": "should we go to A&E?" alone is about now (the check)
+_CONDITIONAL = re.compile(r"\b(?:if|would|will|could|might|wo?n't|wouldn't|in case)\b|'(?:ll|d)\b", re.IGNORECASE)
+
+
 def _hypothetical_only(text: str) -> bool:
-    """Every person in the question is the subject of a "would / will / should / if" (and nothing
-    points at now): "would I need a ventilator?", not "should I worry? he's not right"."""
-    if _PRESENT_MOMENT.search(text) or not _HYPOTHETICAL.search(text):
+    """Every person in the question is the subject of a "would / will / should / if", the question
+    is about what would happen ("would", "will", "if": not "should we go to A&E?", which is about
+    now) and nothing points at now: "would I need a ventilator?", "should I ring if it's mild?",
+    not "should I worry? he's not right"."""
+    if _PRESENT_MOMENT.search(text) or not _HYPOTHETICAL.search(text) or not _CONDITIONAL.search(text):
         return False
     rest = _HYPOTHETICAL.sub(" ", text)
     return not _PERSON.search(rest)
@@ -134,6 +140,26 @@ def is_follow_up_question(text: str, intent: str | None) -> bool:
         # its answer starts with what to do if it is happening now (crs.answers.answer)
         return bool(_REFERS_BACK.search(text)) or hypothetical
     return intent == "report_symptom"
+
+
+def asks_what_would_happen(text: str, intent: str | None) -> bool:
+    """With no answer before it, is a message that the classifier took for "is this an emergency?"
+    a question about what would happen ("would I need a drip?", "if I go confused should I go to
+    A&E?")? Only in a conditional frame whose every person is its subject, pointing at nothing
+    happening now; its answer starts with what to do if it is happening now (crs.answers)."""
+    asked = _typed_question(text) or bool(_MODAL_QUESTION.search(text) and not text.lstrip().startswith("/"))
+    return intent == "ask_is_emergency" and asked and _hypothetical_only(text)
+
+
+# a question without its question mark, put later in the sentence ("if I go confused should I go
+# to the emergency room")
+_MODAL_QUESTION = re.compile(r"\b(?:should|shall|would|will|could|can|do|must)\s+(?:i|we|you|he|she|they)\b", re.I)
+
+
+def long_question_as_small_talk(text: str, intent: str | None) -> bool:
+    """A question of six words or more that the classifier took for small talk ("Would I have to
+    go to intensive care if it got bad?" read as goodbye): answered, not said goodbye to."""
+    return intent in SMALL_TALK and _typed_question(text) and len(text.split()) >= 6
 
 
 def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
@@ -308,6 +334,13 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
         and is_follow_up_question(view.text, view.intent)
     ):
         return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
+    if (
+        level == "none"
+        and view.active_loop is None
+        and not view.triage.concern  # someone's state described: the check (issue 9)
+        and (asks_what_would_happen(view.text, view.intent) or long_question_as_small_talk(view.text, view.intent))
+    ):
+        return Plan(ANSWER, events)  # a question about what would happen, or one taken for chat
     starts_check = view.active_loop is None and (
         view.intent in CHECK_INTENTS or (level == "urgent" and view.original_intent in CHECK_INTENTS)
     )
