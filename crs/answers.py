@@ -16,11 +16,13 @@ How a question is answered:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
 from crs.content.retrieval import Passage, Query, Ranked, first_reply, following, grade_of, is_follow_up, lemmas
+from crs.content.treatments import fold
 from crs.dialogue import looks_like_question
 from crs.replies import Reply, payload, quote_payloads, render_segments
 
@@ -46,6 +48,17 @@ FALLBACK_BUTTONS = [
     {"title": "Can it happen again?", "payload": "/ask_recurrence"},
     {"title": "Is this an emergency?", "payload": "/ask_is_emergency"},
 ]
+# words of "tell me more" itself ("any more?", "more details?"): a typed "more" with other words
+# the sources know ("and mild?") is a question of its own
+MORE_WORDS = {"more", "else", "other", "detail", "details", "info", "further", "extra", "go", "carry"}
+# words that ask how long or how often, not about what: a follow-up made of these ("how long?",
+# "for how long?") leans wholly on the last answer
+# "what about ...?", "and ...?": the same question about something else
+_ALSO = re.compile(
+    r"^\s*(?:(?:ok|okay|so|but|right)\b[\s,]*)?(?:what about|how about|and|or|also|what if)\b", re.IGNORECASE
+)
+FRAME_WORDS = {"long", "often", "soon", "quickly", "fast", "many", "much", "last", "time"}
+FRAME_WORDS |= {"minute", "hour", "day", "night", "week", "month", "year"}  # "how many days?"
 CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "side", "effect", "likely"}
 # topics whose passages tell what a treatment for CRS is or does
 REMEDY_TOPICS = {"treatment", "prevention"}
@@ -230,10 +243,15 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if asked.intent == MORE_INTENT and not asked.by_button and looks_like_question(asked.text):
         # "what else could raise her risk?", "can I carry on my immunotherapy after?": a question
         # of its own (read as a follow-up), not "tell me more"
-        if len(ranker.informative(asked.text, [])) >= 2:
+        asks = [word for word in ranker.informative(asked.text, []) if word not in MORE_WORDS]
+        if len(asks) >= 2 or ranker.known(asks):
             asked = replace(asked, intent="nlu_fallback")
     if asked.intent == MORE_INTENT:
         pending = [by_id[pid] for pid in context.get("more") or [] if pid in by_id]
+        if not pending and not asked.by_button and looks_like_question(asked.text) and context.get("treatments"):
+            # "what else do they use?" after a drug question that was not covered: nothing more
+            # to give, but a question about that drug to answer
+            return _answer(library, replace(asked, intent="nlu_fallback"), locale, context)
         if not pending:
             reply = Reply(
                 [library.phrases["nothing_more"]],
@@ -256,6 +274,14 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         return Answer(reply, {**context, "shown": shown, "more": rest})
 
     names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
+    model_text = asked.text  # what the answer model reads: a drug by its name, however heard
+    if asked.treatments:
+        # and the words it was heard as ("toss ill is you mab"): they say nothing else
+        found = library.find_treatments(asked.text)
+        names += [heard for _, heard in found]
+        model_text = fold(asked.text)
+        for treatment, heard in found:
+            model_text = model_text.replace(heard, fold(treatment.names[0]))
     informative = [] if asked.by_button else ranker.informative(asked.text, names)
     words = ranker.expand(informative)
     follow_up = bool(context.get("words") or context.get("topic")) and not asked.by_button
@@ -264,15 +290,23 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     person = ranker.person_of(asked.text)
     treatments = list(asked.treatments)
     topic = asked.topic
+    # the last question was not covered: a follow-up to it ("what about flying?" after "can I
+    # drive after CAR-T?") is judged below; unless a treatment carries over, it is not read in
+    # that question's context
+    after_uncovered = bool(context.get("not_covered")) and not asked.by_button
+    carried = bool(treatments or context.get("treatments"))
+    if after_uncovered and not carried:
+        follow_up = False
 
     if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
+    leaning_covered = 1.0  # for a follow-up: the model's "covered", read after the last question
     unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
-        covered, learned = ranker.learned.predict(asked.text)
+        covered, learned = ranker.learned.predict(model_text)
         if unknown_words and asked.intent == "out_of_scope" and not treatments and not follow_up:
             # the classifier says off the subject and most words are ones the sources never use
             # ("can you recommend a good pizza place?"): the answer model has seen nothing like
@@ -285,11 +319,27 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
-            _, leaning = ranker.learned.predict(" ".join(kept) + " " + asked.text)
+            leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + model_text)
             learned = leaning
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)
     sure_uncovered = learned is not None and covered < thresholds.get("covered_below", 0.2) and not follow_up
+    if follow_up and learned is not None and set(informative) - FRAME_WORDS - set(_name_words(names)):
+        # a follow-up with words of its own ("what dose?", "does it have side effects?" after a
+        # drug): not covered when the model, reading it after the last question, says no passage
+        # answers it ("how long?" alone leans wholly on the last answer and is not judged so)
+        sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3)
+    also = bool(_ALSO.match(asked.text)) or not informative
+    # ... unless it is plainly a question the sources answer: its words known to them, and a
+    # treatment carried over ("what does it do?" after "what dose of tocilizumab?"), or the model
+    # sure, or the classifier naming a topic and the model leaning that way ("what about a glass
+    # of wine?" after "can I eat normally during CAR-T?" stays not covered)
+    plainly = not unknown_words and (
+        carried or sure_covered or (topic is not None and covered >= thresholds.get("unknown_words_below", 0.6))
+    )
+    if after_uncovered and also and not plainly:
+        kept_context = _uncovered_context(context, known, treatments)
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
     if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))
@@ -298,7 +348,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         if not known and not looks_like_question(asked.text):
             return Answer(unclear_reply(library, locale, asked.triage), context)  # gibberish
         if not known or unknown_words or sure_uncovered:
-            return Answer(out_of_scope_reply(library, locale, asked.triage), {})
+            return Answer(out_of_scope_reply(library, locale, asked.triage), _uncovered_context({}, known, treatments))
     if asked.intent == "nlu_fallback" and not known and not treatments and not looks_like_question(asked.text):
         if not sure_covered:
             return Answer(unclear_reply(library, locale, asked.triage), context)
@@ -306,7 +356,8 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     # the sources and the model does not say otherwise (either alone, without a model)
     uncertain = learned is not None and covered < thresholds.get("unknown_words_below", 0.6)
     if sure_uncovered or (unknown_words and (learned is None or uncertain)):
-        return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
+        kept_context = _uncovered_context(context if follow_up else {}, known, treatments)
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
     if (
         not informative
         and not treatments
@@ -354,8 +405,12 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     extra: Dict[str, Any] = {}
     if treatments:
         extra["treatments"] = [t.id for t in treatments]
+    focus = list(query.words or ())
+    if follow_up:
+        # "what signs?" after "can CRS affect the brain?": the item about the brain first
+        focus += ranker.content_words(query.context_text)
     reply = passages_reply(
-        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), focus=query.words, **extra
+        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), focus=focus, **extra
     )
     if reply is None:
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
@@ -381,6 +436,19 @@ def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]
         if now & group:
             dropped |= group - now
     return [word for word in kept if word not in dropped]
+
+
+def _uncovered_context(
+    context: Dict[str, Any], known: Sequence[str], treatments: Sequence[Treatment] = ()
+) -> Dict[str, Any]:
+    """What a "not covered" reply keeps for the next message: that it was not covered, the
+    treatments named and the words the sources know (so "what about ...?" after it is read so)."""
+    kept_treatments = [t.id for t in treatments] or list(context.get("treatments") or [])
+    return {
+        "not_covered": True,
+        "treatments": kept_treatments,
+        "words": list(known or context.get("words") or [])[:12],
+    }
 
 
 def _name_words(names: Sequence[str]) -> set:

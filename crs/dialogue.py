@@ -81,6 +81,30 @@ _PRESENT_MOMENT = re.compile(
 )
 
 
+# a person only as the subject of what might happen ("would I need a ventilator?", "should I ring
+# if it's mild?", "what if she reacts?"): a question about the future, not a report
+_WHO = r"(?:i|you|he|she|they|we|(?:my|his|her|their|our)\s+[a-z]+)"
+_HYPOTHETICAL = re.compile(
+    rf"\b(?:would|will|should|could|might|shall|if)\s+{_WHO}\b|\b(?:i|he|she|they|we)(?:'ll|'d)\b",
+    re.IGNORECASE,
+)
+
+
+# what would or will happen, or an "if": "should we go to A&E?" alone is about now (the check)
+_CONDITIONAL = re.compile(r"\b(?:if|would|will|could|might|wo?n't|wouldn't|in case)\b|'(?:ll|d)\b", re.IGNORECASE)
+
+
+def _hypothetical_only(text: str) -> bool:
+    """Every person in the question is the subject of a "would / will / should / if", the question
+    is about what would happen ("would", "will", "if": not "should we go to A&E?", which is about
+    now) and nothing points at now: "would I need a ventilator?", "should I ring if it's mild?",
+    not "should I worry? he's not right"."""
+    if _PRESENT_MOMENT.search(text) or not _HYPOTHETICAL.search(text) or not _CONDITIONAL.search(text):
+        return False
+    rest = _HYPOTHETICAL.sub(" ", text)
+    return not _PERSON.search(rest)
+
+
 # small talk that a follow-up question is sometimes taken for
 SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny"}
 
@@ -98,8 +122,9 @@ def _about_someone_or_now(text: str) -> bool:
 def is_follow_up_question(text: str, intent: str | None) -> bool:
     """Right after an answer, with no sign read as present (the caller's triage level is none),
     is a message that the classifier took for a report or for "is this an emergency?" a question
-    about that answer (issue 11)? Only a question naming nobody and pointing at nothing
-    happening now; for "is ... an emergency / serious?" it must also point back at the answer
+    about that answer (issue 11)? Only a question naming nobody (or a person only as the subject
+    of what would happen: "would I need a ventilator?") and pointing at nothing happening now;
+    for "is ... an emergency / serious?" it must also point back at the answer
     ("it", "those", "which ones"). Anything else keeps the yes/no check (when in doubt,
     escalate)."""
     if not _typed_question(text):
@@ -108,11 +133,33 @@ def is_follow_up_question(text: str, intent: str | None) -> bool:
         # "can it be later than that?" read as goodbye, "and if I'm not sure?" as deny: these
         # intents never start the check, so a question among them is simply answered
         return True
-    if _about_someone_or_now(text):
+    hypothetical = _hypothetical_only(text)
+    if _about_someone_or_now(text) and not hypothetical:
         return False
     if intent == "ask_is_emergency":
-        return bool(_REFERS_BACK.search(text))
+        # its answer starts with what to do if it is happening now (crs.answers.answer)
+        return bool(_REFERS_BACK.search(text)) or hypothetical
     return intent == "report_symptom"
+
+
+def asks_what_would_happen(text: str, intent: str | None) -> bool:
+    """With no answer before it, is a message that the classifier took for "is this an emergency?"
+    a question about what would happen ("would I need a drip?", "if I go confused should I go to
+    A&E?")? Only in a conditional frame whose every person is its subject, pointing at nothing
+    happening now; its answer starts with what to do if it is happening now (crs.answers)."""
+    asked = _typed_question(text) or bool(_MODAL_QUESTION.search(text) and not text.lstrip().startswith("/"))
+    return intent == "ask_is_emergency" and asked and _hypothetical_only(text)
+
+
+# a question without its question mark, put later in the sentence ("if I go confused should I go
+# to the emergency room")
+_MODAL_QUESTION = re.compile(r"\b(?:should|shall|would|will|could|can|do|must)\s+(?:i|we|you|he|she|they)\b", re.I)
+
+
+def long_question_as_small_talk(text: str, intent: str | None) -> bool:
+    """A question of six words or more that the classifier took for small talk ("Would I have to
+    go to intensive care if it got bad?" read as goodbye): answered, not said goodbye to."""
+    return intent in SMALL_TALK and _typed_question(text) and len(text.split()) >= 6
 
 
 def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
@@ -287,6 +334,13 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
         and is_follow_up_question(view.text, view.intent)
     ):
         return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
+    if (
+        level == "none"
+        and view.active_loop is None
+        and not view.triage.concern  # someone's state described: the check (issue 9)
+        and (asks_what_would_happen(view.text, view.intent) or long_question_as_small_talk(view.text, view.intent))
+    ):
+        return Plan(ANSWER, events)  # a question about what would happen, or one taken for chat
     starts_check = view.active_loop is None and (
         view.intent in CHECK_INTENTS or (level == "urgent" and view.original_intent in CHECK_INTENTS)
     )

@@ -113,7 +113,7 @@ class Library:
         for unit_id in retrieval.excerpts:
             source = sources.get(unit_id.split(".")[0])
             try:
-                quotable = source is not None and source.unit(unit_id).quotable
+                quotable = source is not None and source.unit(unit_id).excerptable
             except KeyError:
                 quotable = False
             if not quotable:

@@ -28,7 +28,8 @@ _GRADE = re.compile(r"\b(?:grade|stage|level)\s*(1|2|3|4|one|two|three|four|i{1,
 _GRADE_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
 # short follow-ups that lean on the last answer
 _FOLLOW_UP_START = re.compile(
-    r"^\s*(?:and|but|so|also|what about|how about|what if|is that|is it|does that|does it|was that|"
+    r"^\s*(?:(?:ok|okay|right|hmm|oh)\b[\s,]*)?"
+    r"(?:and|but|so|also|what about|how about|what if|is that|is it|does that|does it|was that|"
     r"how long|how many|how much|which|why|when|who|then|ok so|okay so)\b",
     re.IGNORECASE,
 )
@@ -52,7 +53,13 @@ def lemmas(text: str) -> Tuple[str, ...]:
     if not words:
         return ()
     doc = _nlp()(" ".join(words))
-    return tuple(token.lemma_.lower() for token in doc if _WORD.fullmatch(token.lemma_.lower()))
+    found = (_LEMMA_FIXES.get(token.text, token.lemma_.lower()) for token in doc)
+    return tuple(lemma for lemma in found if _WORD.fullmatch(lemma))
+
+
+# the lookup table's few wrong lemmas for words people use in questions ("does it matter?" is
+# not about someone called Matt)
+_LEMMA_FIXES = {"matter": "matter", "matters": "matter", "mattered": "matter"}
 
 
 # spaCy stop words that still help to rank ("how long after", "more than once"), but say too little
@@ -183,7 +190,9 @@ def build_passages(
     passages: List[Passage] = []
 
     def add(source: Source, units: List[Unit], heading: str, context: str | None = None) -> None:
-        units = [unit for unit in units if unit.quotable and (context or not _orphan(source, unit))]
+        units = [
+            unit for unit in units if (unit.excerptable if context else unit.quotable and not _orphan(source, unit))
+        ]
         while units and units[-1].is_lead_in and not context:
             units.pop()  # a lead-in whose list is gone
         if not units:
@@ -199,7 +208,7 @@ def build_passages(
         in_list = False
         units = source.units
         for index, unit in enumerate(units):
-            if unit.id in excerpts and unit.quotable:
+            if unit.id in excerpts and unit.excerptable:
                 add(source, [unit], heading, excerpts[unit.id])
             if unit.kind == "heading" or unit.excluded:
                 add(source, current, heading)

@@ -79,6 +79,16 @@ class Unit:
         return self.kind != "heading" and not self.gaps and not self.excluded
 
     @property
+    def excerptable(self) -> bool:
+        """Quotable alone as an excerpt, with our line of context (issue 11): a sentence whose own
+        words are intact, though it follows a broken one ("Here the nurses monitor you very
+        closely." after "you may need to go to the or ."). Only the excerpts listed in
+        data/content/retrieval.yml are quoted so."""
+        return self.quotable or (
+            self.kind != "heading" and not self.excluded and all(gap.rule == "follows_gap" for gap in self.gaps)
+        )
+
+    @property
     def continues(self) -> bool:
         """A second or later sentence of a list item (it carries no bullet of its own)."""
         return self.kind == "item" and not self.id.endswith(".s1")

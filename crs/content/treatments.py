@@ -81,23 +81,47 @@ def sounds(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
 
+def skeleton(text: str) -> str:
+    """The consonants of a word's sound, vowels and y dropped ("toss ill is you mab" and
+    "tocilizumab" are both "tslsmb"): voice-to-text keeps a long name's consonants better than its
+    vowels ("blinner to mo mab", "anti his to means")."""
+    return re.sub(r"[aeiouyw]", "", sounds(text))
+
+
 _NAME_SOUNDS: dict = {}
+_NAME_SKELETONS: dict = {}
 
 
 def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
-    """A long one-word name heard as two to four words ("glow fit a mab", "blinnatumo mab")."""
+    """A long one-word name heard as two to five words ("glow fit a mab", "blinnatumo mab",
+    "toss ill is you mab", "cam path"): its sound within a typo or two, or the consonants of its
+    sound with the same first and last letters (six or more consonants: within one edit; five:
+    exactly, and about as long as the name)."""
     for name in treatment.single_words:
-        if len(name) < 8:
+        if len(name) < 7:
             continue
         target = _NAME_SOUNDS.get(name)
         if target is None:  # issue 13: a name's sound once, not at every message
             target = _NAME_SOUNDS[name] = sounds(name)
-        for size in (2, 3, 4):
+            _NAME_SKELETONS[name] = skeleton(name)
+        bones = _NAME_SKELETONS[name]
+        for size in (2, 3, 4, 5):
             for start in range(len(words) - size + 1):
                 window = words[start : start + size]
                 joined = "".join(window)
-                if abs(len(joined) - len(name)) > 3 or not joined[:1] == name[:1]:
+                if not joined[:1] == name[:1] or abs(len(joined) - len(name)) > 4:
                     continue
-                if within_edits(sounds(joined), target, _typo_limit(name)):
+                if (
+                    len(name) >= 8
+                    and abs(len(joined) - len(name)) <= 3
+                    and within_edits(sounds(joined), target, _typo_limit(name))
+                ):
+                    return " ".join(window)
+                if joined[-1:] != name[-1:]:
+                    continue  # heard names keep their ending ("... mab", "... means")
+                near = abs(len(joined) - len(name)) <= 1
+                if (len(bones) >= 6 or (len(bones) == 5 and near)) and within_edits(
+                    skeleton(joined), bones, 1 if len(bones) >= 6 else 0
+                ):
                     return " ".join(window)
     return None

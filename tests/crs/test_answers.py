@@ -37,7 +37,10 @@ def test_every_passage_is_verbatim_and_intact():
         for locale in LIBRARY.locales.values():
             for segment in LIBRARY.passage_segments(passage, locale):
                 if not isinstance(segment, str):
-                    assert_quote_is_verbatim_and_intact(LIBRARY, segment.payload(LIBRARY.today()))
+                    quote = segment.payload(LIBRARY.today())
+                    if passage.context:  # an excerpt, shown marked so (crs.answers.passages_reply)
+                        quote["excerpt"] = True
+                    assert_quote_is_verbatim_and_intact(LIBRARY, quote)
 
 
 @pytest.mark.parametrize(
@@ -118,6 +121,19 @@ def test_an_excerpt_around_a_gap_is_marked():
     assert "About the heart and circulation, the page says: …" in reply.paragraphs
 
 
+def test_a_sentence_after_a_broken_one_is_quoted_as_an_excerpt_with_its_heading():
+    # "If you get seriously unwell with CRS, you may need to go to the or ." lost its links; the
+    # sentence after it is intact and is quoted alone, after the line naming the section
+    reply = ask("would someone with crs ever need intensive care?", "ask_treatment").reply
+    quotes = reply.payload["quotes"][:2]
+    icu = [q for q in quotes if q["text"] == "Here the nurses monitor you very closely."]
+    assert icu and icu[0].get("excerpt") is True, quotes
+    assert "About the high dependency unit or intensive care unit, the page says: …" in reply.paragraphs
+    assert not any(" the or ." in q["text"] for q in reply.payload["quotes"])
+    for quote in reply.payload["quotes"]:
+        assert_quote_is_verbatim_and_intact(LIBRARY, quote)
+
+
 def test_uk_reader_never_gets_911():
     reply = ask("which symptoms need emergency care", "ask_when_to_get_help").reply
     assert "911" not in reply.text and "Call 999 or go to A&E" in reply.text
@@ -158,6 +174,29 @@ def test_a_drug_name_heard_as_several_words_is_the_drug():
     ]:
         assert [t.id for t, _ in LIBRARY.find_treatments(f"can {heard} cause crs")] == [drug]
     assert LIBRARY.find_treatments("my dad is on it and feels a bit tired") == []
+
+
+def test_a_drug_name_heard_by_its_consonants_is_the_drug_and_its_words_are_not_the_question():
+    for heard, drug in [
+        ("toe sill is you mab", "tocilizumab"),
+        ("decks a meth a zone", "dexamethasone"),
+        ("obi new to zoo mab", "obinutuzumab"),
+        ("anti hista means", "antihistamines"),
+        ("tisa gen lek loo sell", "tisagenlecleucel"),
+    ]:
+        assert [t.id for t, _ in LIBRARY.find_treatments(f"what is {heard} for")] == [drug], heard
+    # ordinary words with a name's consonants but not its ending, or too few of them, are not drugs
+    for text in (
+        "i dont really know how to explain it",
+        "what does sats mean on the letter",
+        "his heart's set on the match on saturday is that ok",
+    ):
+        assert LIBRARY.find_treatments(text) == [], text
+    assert [t.id for t, _ in LIBRARY.find_treatments("how are car-t cells made from my own blood")] == ["car_t"]
+    # the answer reads the drug by its name, not the words it was heard as
+    reply = ask("what is toe sill is you mab", "ask_about_drug").reply
+    assert reply.payload["coverage"] == "answered"
+    assert "Tocilizumab is a type of monoclonal antibody" in reply.payload["quotes"][0]["text"]
 
 
 def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_signs_again():
@@ -207,3 +246,73 @@ def test_an_off_subject_question_is_not_answered_with_a_quote(text):
     # classifier puts off the subject whose words the sources never use
     result = ask(text, "out_of_scope")
     assert result.reply.payload["coverage"] == "not_covered" and not result.reply.payload["quotes"]
+
+
+def test_the_lookup_lemmatiser_keeps_matter():
+    # the lookup table makes "matter" "matt": "does the dose matter?" is about the dose
+    assert lemmas("does the dose matter")[-1] == "matter"
+    assert "dosage of immunotherapy" in first_quotes(ask("does the dose matter?", "ask_risk_factors"), 3)
+
+
+def test_a_follow_up_asking_what_the_sources_do_not_give_is_not_covered():
+    # the sources say what tocilizumab is and how it works, not its dose or its side effects
+    drug = ask("what is tocilizumab?", "ask_about_drug")
+    assert drug.reply.payload["coverage"] == "answered"
+    for text in ("what dose?", "does it have side effects?"):
+        result = ask(text, "nlu_fallback", drug.context)
+        assert result.reply.payload["coverage"] == "not_covered", text
+        assert result.reply.payload["quotes"] == []
+    works = ask("how does it work?", "nlu_fallback", drug.context)
+    assert "blocking a specific cytokine" in first_quotes(works)
+    # a follow-up that leans wholly on the last answer is still answered in its context
+    stay = ask("will i need to stay in hospital for glofitamab", "ask_prevention")
+    assert "24 hours after the end of your infusion" in first_quotes(
+        ask("how many days?", "nlu_fallback", stay.context)
+    )
+
+
+def test_what_about_after_a_question_that_is_not_covered_is_not_covered_either():
+    drive = ask("can i drive after car-t?", "nlu_fallback")
+    assert drive.reply.payload["coverage"] == "not_covered"
+    assert drive.context.get("not_covered") is True
+    for text in ("what about flying?", "and a glass of wine?"):
+        result = ask(text, "nlu_fallback", drive.context)
+        assert result.reply.payload["coverage"] == "not_covered", text
+        assert result.reply.payload["quotes"] == []
+    # a question of its own after it is answered, and not read with the uncovered one's words
+    symptoms = ask("what are the symptoms of crs?", "ask_symptoms", drive.context)
+    assert symptoms.reply.payload["coverage"] == "answered"
+    assert "fever" in first_quotes(symptoms, 3).lower()
+    # a treatment named as the setting does not make an unknown subject covered
+    eat = ask("can i eat normally during car-t treatment?", "nlu_fallback")
+    assert eat.reply.payload["coverage"] == "not_covered"
+    wine = ask("what about a glass of wine?", "nlu_fallback", eat.context)
+    assert wine.reply.payload["coverage"] == "not_covered" and wine.reply.payload["quotes"] == []
+    # a treatment named in the uncovered question carries over: "what does it do?" is answered
+    dose = ask("what dose of tocilizumab do they give?", "ask_about_drug")
+    assert dose.reply.payload["coverage"] == "not_covered"
+    does = ask("ok but what does it do?", "nlu_fallback", dose.context)
+    assert "blocking a specific cytokine" in first_quotes(does)
+
+
+def test_and_mild_taken_for_tell_me_more_is_a_question():
+    severe = ask("how long does it take to recover from severe crs?", "ask_outlook")
+    mild = ask("And mild?", "ask_more", severe.context)
+    assert mild.reply.payload["coverage"] == "answered"
+    assert "mild" in first_quotes(mild).lower()
+    assert not mild.reply.paragraphs[0].startswith(LIBRARY.phrases["more_intro"][:20])
+    # "tell me more" and "any more?" are still "more"
+    more = ask("any more?", "ask_more", severe.context)
+    assert more.reply.paragraphs[0] == LIBRARY.phrases["more_intro"]
+
+
+def test_in_a_follow_up_the_list_item_asked_about_before_comes_first():
+    brain = ask("can crs affect the brain?", "ask_symptoms")
+    signs = ask("what signs?", "ask_symptoms", brain.context)
+    quotes = [q["text"] for q in signs.reply.payload["quotes"]]
+    body_list = [i for i, text in enumerate(quotes) if "• lungs" in text or "• brain" in text]
+    if body_list:  # the list of body parts: its brain item before the lungs item
+        brain_at = next(i for i, text in enumerate(quotes) if "• brain" in text)
+        lungs_at = next((i for i, text in enumerate(quotes) if "• lungs" in text), len(quotes))
+        assert brain_at < lungs_at, quotes
+    assert any("neurolog" in text.lower() or "• brain" in text for text in quotes[:2]), quotes

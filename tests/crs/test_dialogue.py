@@ -17,6 +17,7 @@ from crs.dialogue import (
     SERVICE_PROBLEM,
     URGENT,
     TurnView,
+    asks_what_would_happen,
     check_groups,
     is_general_question,
     plan,
@@ -226,6 +227,15 @@ def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, 
         ("are any of those an emergency?", "ask_is_emergency", True),
         ("which ones are an emergency?", "ask_is_emergency", True),
         ("so why is having too many bad", "report_symptom", True),
+        # a person only as the subject of what would happen: a question about the future
+        ("would i need a ventilator", "ask_is_emergency", True),
+        ("so should I ring if it's mild?", "ask_is_emergency", True),
+        ("what if she reacts to the next dose?", "report_symptom", True),
+        # ... but a person in a statement, or now, keeps the check
+        ("should I be worried? he's not right", "report_symptom", False),
+        ("would he be ok? he is getting worse", "report_symptom", False),
+        ("my son is 8, would that change things?", "report_symptom", False),
+        ("is it bad if I feel like this now?", "report_symptom", False),
         # the person's situation now, or a person named: the yes/no check, as before
         ("is this an emergency?", "ask_is_emergency", False),
         ("is it serious? he's been like that all day", "ask_is_emergency", False),
@@ -239,8 +249,10 @@ def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, 
 def test_a_question_about_the_last_answer_is_answered_not_checked(text, intent, answered):
     after = decide(view(text, intent=intent, after_answer=True))
     assert (after.action == ANSWER) is answered, after
-    # with no answer before it, the same message starts the check (the rules' path)
-    assert decide(view(text, intent=intent, after_answer=False)).action != ANSWER
+    # with no answer before it, the same message starts the check (the rules' path), unless it
+    # asks what would happen (test_a_first_question_about_what_would_happen_is_answered)
+    if not asks_what_would_happen(text, intent):
+        assert decide(view(text, intent=intent, after_answer=False)).action != ANSWER
 
 
 def test_a_red_flag_in_a_question_about_the_last_answer_is_still_an_emergency():
@@ -282,6 +294,35 @@ def test_after_the_emergency_instruction_only_a_general_question_is_answered(tex
 )
 def test_a_follow_up_question_taken_for_small_talk_is_answered(text, intent, answered):
     assert (decide(view(text, intent=intent, after_answer=True)).action == ANSWER) is answered
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        # with no answer before it: a question about what would happen, its person only the subject
+        ("would I need a drip?", "ask_is_emergency", True),
+        ("if I go confused should I go to the emergency room", "ask_is_emergency", True),
+        ("is this an emergency?", "ask_is_emergency", False),  # now: the check
+        ("should we go to a&e", "ask_is_emergency", False),  # now, not what would happen
+        ("should I call 999?", "ask_is_emergency", False),
+        ("is it serious?", "ask_is_emergency", False),  # may be about what they see: the check
+        ("should I go in? he's not right", "ask_is_emergency", False),  # a person in a statement
+        ("would he be ok, he is getting worse", "ask_is_emergency", False),  # now
+        ("would I need a drip?", "report_symptom", False),  # a report is checked
+        # a long question taken for small talk is answered; small talk is not
+        ("Would I have to go to intensive care if it got bad?", "goodbye", True),
+        ("bye, thanks", "goodbye", False),
+        ("thanks, is that all?", "thank", False),
+    ],
+)
+def test_a_first_question_about_what_would_happen_is_answered(text, intent, answered):
+    assert (decide(view(text, intent=intent, after_answer=False)).action == ANSWER) is answered
+
+
+def test_a_concern_about_someone_keeps_the_check_even_in_a_conditional_frame():
+    v = view("would I need a drip?", intent="ask_is_emergency")
+    v.triage = type(v.triage)(v.triage.level, v.triage.findings, "he's not himself")
+    assert decide(v).action != ANSWER
 
 
 def check_view(text, intent, **kwargs):
