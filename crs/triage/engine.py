@@ -14,6 +14,7 @@ present.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -34,6 +35,9 @@ from crs.triage.phrases import matcher_patterns, phrase_words
 from crs.triage.readings import number_findings
 
 RULES_PATH = ROOT / "data" / "triage" / "red_flags.yml"
+TREATMENTS_PATH = ROOT / "data" / "content" / "treatments.yml"  # treatment names (background words)
+NLU_TREATMENTS_PATH = ROOT / "data" / "nlu" / "treatments.yml"
+_OLDEST_AGE = 110  # a bare whole number up to this, in a background sentence, is an age
 logger = logging.getLogger(__name__)
 
 # A denial between a mention and an all-clear word makes it a report: "his breathing isnt right".
@@ -87,6 +91,7 @@ class TriageEngine:
             {str(k): str(v) for k, v in (rules.get("spellings") or {}).items()},
         )
         self.answers = AnswerReader(rules.get("answers") or {})
+        self.background = self._background_words(rules.get("background") or {})
 
     @classmethod
     def load(cls, path: Path = RULES_PATH, learned: bool = True) -> TriageEngine:
@@ -161,6 +166,29 @@ class TriageEngine:
     def is_stop(self, text: str) -> bool:
         """A request to stop the yes/no check ("STOP", "cancel")."""
         return self.answers.is_stop(text)
+
+    def _background_words(self, lists: Dict[str, Any]) -> frozenset:
+        """The words of a background sentence: the rules' lists and the treatments' names."""
+        words = set()
+        if TREATMENTS_PATH.exists():
+            data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) or {}
+            for treatment in data.get("treatments") or []:
+                for name in list(treatment.get("names") or []) + list(treatment.get("aliases") or []):
+                    words.update(t.norm_ for t in self._doc(fold(str(name))[0]) if not t.is_punct)
+        if NLU_TREATMENTS_PATH.exists():  # the drug names people write, as the classifier learned them
+            for name in re.findall(r"\[([^\]]+)\]\(treatment\)", NLU_TREATMENTS_PATH.read_text(encoding="utf-8")):
+                words.update(t.norm_ for t in self._doc(fold(name)[0]) if not t.is_punct)
+        # a treatment's name never brings a word of a sign ("fever" of "fever reducers")
+        words -= phrase_words(p for spec in self.rules["findings"] for p in spec["phrases"])
+        return frozenset(words | {str(word) for values in lists.values() for word in values or []})
+
+    def is_background(self, doc: Doc, start: int, end: int) -> bool:
+        """Tokens [start, end) say only who someone is and what treatment they have or will have
+        ("my son is 9 and about to have kymriah"): no word of a sign, no state, nothing else."""
+        words = [t.norm_ for t in doc[start:end] if not t.is_punct]
+        return bool(words) and all(
+            word in self.background or (word.isdigit() and int(word) <= _OLDEST_AGE) for word in words
+        )
 
     # -- steps -------------------------------------------------------------------------------
 

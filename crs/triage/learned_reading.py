@@ -153,6 +153,8 @@ def learned_findings(
             continue  # a weak guess on a question ("can CRS happen with blinatumomab too?")
         if detection.weak and _explained(engine, detection, doc, origin, found):
             continue
+        if engine.is_background(doc, seg_start, seg_end):
+            continue  # "my son is 9 and about to have kymriah": who and what treatment, no report
         if engine.vetoed(label, doc, detection.start, detection.end):
             continue
         finding = engine.finding(
@@ -221,7 +223,7 @@ def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, 
     parts = segments(doc)
     threshold = engine.learned.thresholds.get(ANY_RED_FLAG, 1.0)
     for (start, end), probs in zip(parts, segment_probabilities(engine, doc, parts), strict=True):
-        if is_question(doc, start, end):
+        if is_question(doc, start, end) or engine.is_background(doc, start, end):
             continue  # a question is answered; the check is for reports
         if probs.get(ANY_RED_FLAG, 0.0) >= CONCERN_SHARE * threshold:
             if engine.assertions.read(doc, start, end, "emergency", spans) == "present":

@@ -170,3 +170,40 @@ def test_a_hallucination_told_with_its_not_there_is_not_a_negation(engine, text)
 
 def test_not_seeing_things_is_still_a_negation(engine):
     assert engine.assess("he is not seeing things, he knows nobody is there").level == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My nephew is 7 and about to have Kymriah. Can CRS happen to children?",
+        "my wife is starting teclistamab next week. is crs likely",
+        "I have had glofitamab before. Could I get CRS from epcoritamab?",
+    ],
+)
+def test_a_background_sentence_before_a_question_is_neither_a_finding_nor_a_concern(engine, text):
+    triage = engine.assess(text)
+    assert triage.level == "none" and not triage.concern, (triage.findings, triage.concern)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My nephew is 7 and had Kymriah on Monday. Tonight he keeps talking to people who are not there",
+        "my wife had teclistamab yesterday and she cant stay awake",
+        "my husband is 78 and on glofitamab, he is very muddled tonight. is that the crs?",
+    ],
+)
+def test_a_background_sentence_beside_a_report_keeps_the_report(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+def test_background_is_only_what_the_lists_and_treatment_names_hold(engine):
+    from crs.triage.folding import fold
+
+    for text, expected in [
+        ("my son is 9 and about to have kymriah", True),
+        ("my son is 9 and about to have kymriah and is grey", False),
+        ("my dad is 130", False),  # not an age
+    ]:
+        doc = engine._doc(fold(text)[0])
+        assert engine.is_background(doc, 0, len(doc)) is expected, text
