@@ -65,6 +65,8 @@ def install() -> None:
     _keep_http_sessions()
     _no_tracker_copy_for_reading_actions()
     _longer_gil_slices()
+    _states_extended_not_recomputed()
+    _format_states_for_debug_log_only()
 
 
 def _cache_action_response_validator() -> None:
@@ -413,3 +415,165 @@ def freeze_startup_objects() -> None:
     gc.collect()
     gc.freeze()
     logger.info("startup objects frozen for the garbage collector count=%d", gc.get_freeze_count())
+
+
+RASA_STATES: Any = None  # Rasa's own ``Domain.states_for_tracker_history`` (tests compare the two)
+STATES_MEMO = "_crs_states_memo"
+
+
+def _user_fingerprint(message: Any) -> Any:
+    """Everything of a user message that its dialogue state is made from (``as_sub_state`` and
+    ``_get_featurized_entities``): text, intent, how it is featurised, the entities' types,
+    roles and groups. Events applied later change some of them in place
+    (``DefinePrevUserUtteredFeaturization``, ``EntitiesAdded``)."""
+    if message is None:
+        return None
+    return (
+        message.text,
+        message.intent.get("name") if isinstance(message.intent, dict) else message.intent,
+        message.use_text_for_featurization,
+        tuple(
+            (e.get("entity"), "entity" in e, e.get("role"), "role" in e, e.get("group"), "group" in e)
+            for e in message.entities
+        ),
+    )
+
+
+class _StatesMemo:
+    """The dialogue states of one tracker so far, and the replayed tracker they were read from,
+    to be extended by the events added since (see ``_states_extended_not_recomputed``)."""
+
+    __slots__ = ("domain", "omit", "events", "replay", "states", "sources", "fingerprints")
+
+    def __init__(self, domain: Any, omit: bool, replay: Any) -> None:
+        self.domain = domain
+        self.omit = omit
+        self.events: List[Any] = []  # the applied events replayed so far (the same objects)
+        self.replay = replay  # ``init_copy()`` of the tracker, updated with ``events``
+        self.states: List[Any] = []  # the state before each ActionExecuted among ``events``
+        self.sources: List[Any] = []  # the user message each of those states was read from
+        self.fingerprints: Dict[int, Any] = {}  # id(message) -> (message, its fingerprint)
+
+    def extends(self, applied: List[Any]) -> bool:
+        if len(applied) < len(self.events):
+            return False
+        return all(a is b for a, b in zip(self.events, applied))
+
+    def _state(self) -> Any:
+        message = self.replay.latest_message
+        if id(message) not in self.fingerprints:
+            self.fingerprints[id(message)] = (message, _user_fingerprint(message))
+        return self.domain.get_active_state(self.replay, omit_unset_slots=self.omit), message
+
+    def states_for(self, applied: List[Any]) -> List[Any]:
+        from rasa.shared.core.events import ActionExecuted
+
+        # the user messages changed in place since their states were made: those states get
+        # their user part again (all the rest of a state comes from the replay's own objects)
+        changed = {
+            key
+            for key, (message, fingerprint) in self.fingerprints.items()
+            if _user_fingerprint(message) != fingerprint
+        }
+        if changed:
+            for index, message in enumerate(self.sources):
+                if id(message) in changed:
+                    self.states[index] = self._with_user_of(self.states[index], message)
+            for key in changed:
+                message = self.fingerprints[key][0]
+                self.fingerprints[key] = (message, _user_fingerprint(message))
+        for event in applied[len(self.events) :]:
+            if isinstance(event, ActionExecuted):
+                state, source = self._state()
+                self.states.append(state)
+                self.sources.append(source)
+            self.replay.update(event)
+            self.events.append(event)
+        final, _ = self._state()
+        return [_copy_state(state) for state in self.states] + [final]
+
+    def _with_user_of(self, state: Any, message: Any) -> Any:
+        """``get_active_state``'s result with the user part made again from ``message``."""
+        from rasa.shared.core.constants import ACTIVE_LOOP, PREVIOUS_ACTION, SLOTS, USER
+
+        class _Latest:
+            latest_message = message
+
+        rebuilt = {
+            USER: self.domain._get_user_sub_state(_Latest),
+            SLOTS: state.get(SLOTS, {}),
+            PREVIOUS_ACTION: state.get(PREVIOUS_ACTION, {}),
+            ACTIVE_LOOP: state.get(ACTIVE_LOOP, {}),
+        }
+        return self.domain._clean_state(rebuilt)
+
+
+def _copy_state(state: Any) -> Any:
+    """A state is a dict of sub-state dicts whose values are strings or tuples: callers change
+    the dicts (``_choose_last_user_input`` deletes keys), so each gets its own."""
+    return {key: dict(sub) for key, sub in state.items()}
+
+
+def _states_extended_not_recomputed() -> None:
+    """``tracker.past_states`` (``Domain.states_for_tracker_history``) replays every event of the
+    conversation into a new tracker and reads a state before each action, for every prediction:
+    the RulePolicy asks twice after a user message (text, then intent) and again after each
+    action, three to five times a turn for the same events and a few more. Here the replay and
+    the states are kept on the tracker (for Rasa's plain trackers, and only where Rasa computes
+    them this simple way: ``ignore_rule_only_turns`` off, which is the RulePolicy's case) and
+    extended by the events added since; when the applied events are no longer an extension of
+    those replayed (a rewind, a restart, a new session), everything is made again. The states of
+    a user message that an event changed in place afterwards (``DefinePrevUserUtteredFeaturization``
+    follows every first prediction) get their user part again, as Rasa's fresh replay would show
+    them. Tested equal to Rasa's method on every call of real conversations."""
+    global RASA_STATES
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = Domain.states_for_tracker_history
+    if getattr(original, "_crs_extended", False):
+        return
+    RASA_STATES = original
+
+    def states_for_tracker_history(
+        self: Any,
+        tracker: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Any = None,
+    ) -> List[Any]:
+        if ignore_rule_only_turns or type(tracker) is not DialogueStateTracker:
+            return original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        applied = tracker.applied_events()
+        memo = tracker.__dict__.get(STATES_MEMO)
+        if memo is None or memo.domain is not self or memo.omit != omit_unset_slots or not memo.extends(applied):
+            memo = _StatesMemo(self, omit_unset_slots, tracker.init_copy())
+            tracker.__dict__[STATES_MEMO] = memo
+        return memo.states_for(applied)
+
+    states_for_tracker_history._crs_extended = True  # type: ignore[attr-defined]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+
+
+RASA_FORMAT_STATES: Any = None
+
+
+def _format_states_for_debug_log_only() -> None:
+    """``Policy.format_tracker_states`` makes a text of all the states for one debug log line of
+    the RulePolicy (its only caller in Rasa 3.6.21, checked by the tests): made only while debug
+    logging is on."""
+    global RASA_FORMAT_STATES
+    from rasa.core.policies.policy import Policy
+
+    original = Policy.__dict__["format_tracker_states"]
+    if getattr(original.__func__, "_crs_debug_only", False):
+        return
+    RASA_FORMAT_STATES = original.__func__
+
+    def format_tracker_states(states: List[Any]) -> Any:
+        if structlog_debug_enabled():
+            return RASA_FORMAT_STATES(states)
+        return ""
+
+    format_tracker_states._crs_debug_only = True  # type: ignore[attr-defined]
+    Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[assignment]

@@ -215,3 +215,122 @@ async def test_a_kept_connection_closed_under_the_request_is_sent_again(monkeypa
     monkeypatch.setattr(speed, "_session_for", lambda endpoint: Session())
     result = await speed._request(EndpointConfig("http://127.0.0.1:1/webhook"), json={"next_action": "x"})
     assert result == {"events": [], "responses": [{"text": "answered"}]} and len(calls) == 2
+
+
+def _states_text(states):
+    """States as compared: equal, and with their keys in the same order (rule keys are JSON)."""
+    return json.dumps(states), states
+
+
+@pytest.mark.rasa
+async def test_states_extended_give_rasas_states_on_every_call(agent, monkeypatch):
+    """Every call of ``states_for_tracker_history`` in real conversations (answers, the yes/no
+    check, triage, a restart) gives what Rasa's own method gives for the same tracker."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.domain import Domain
+
+    speed.install()
+    assert speed.RASA_STATES is not None and getattr(Domain.states_for_tracker_history, "_crs_extended", False)
+    ours = Domain.states_for_tracker_history
+    calls = {"checked": 0, "extended": 0}
+
+    def checked(self, tracker, omit_unset_slots=False, ignore_rule_only_turns=False, rule_only_data=None):
+        had_memo = speed.STATES_MEMO in tracker.__dict__
+        got = ours(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        expected = speed.RASA_STATES(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        assert _states_text(got) == _states_text(expected)
+        calls["checked"] += 1
+        calls["extended"] += had_memo
+        return got
+
+    monkeypatch.setattr(Domain, "states_for_tracker_history", checked)
+    script = [
+        "hello",
+        "what is CRS?",
+        "he's just not right today",
+        "no",
+        "not sure",
+        "yes",
+        "I have a headache and I feel sick",
+        "my dad has a temperature of 39.6 and he is confused",
+        "ok",
+        "/restart",
+        "she can't breathe properly",
+        "thanks",
+    ]
+    for text in script:
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), "speed-states"))
+    assert calls["checked"] > 2 * len(script) and calls["extended"] > len(script)
+
+
+@pytest.mark.rasa
+async def test_states_extended_through_changes_in_place_and_rewinds(agent):
+    """Event by event, a conversation with the events that change an earlier user message in
+    place (featurisation, added entities) and those that rewind it: Rasa's states after each."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        DefinePrevUserUtteredFeaturization,
+        EntitiesAdded,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+        UserUtteranceReverted,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    speed.install()
+    for text in ("what is CRS?", "he's just not right today", "no", "I feel sick"):
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), "speed-states-2"))
+    recorded = list((await agent.processor.get_tracker("speed-states-2")).events)
+    domain = agent.domain
+    rng = random.Random(13)
+    for run in range(30):
+        events = [e for e in recorded]
+        extra = [
+            lambda: DefinePrevUserUtteredFeaturization(rng.random() < 0.5),
+            lambda: EntitiesAdded([{"entity": "treatment", "value": "x", "role": "r"}]),
+            lambda: UserUtteranceReverted(),
+            lambda: ActionReverted(),
+            lambda: SlotSet("locale", rng.choice(["uk", "us"])),
+            lambda: UserUttered("again", {"name": "greet", "confidence": 1.0}),
+            lambda: ActionExecuted("action_listen"),
+            lambda: Restarted(),
+            lambda: SessionStarted(),
+        ]
+        for _ in range(6):
+            events.insert(rng.randint(1, len(events)), rng.choice(extra)())
+        tracker = DialogueStateTracker("speed-states-3", domain.slots)
+        for event in events:
+            tracker.update(event)
+            for omit in (False, True):
+                got = domain.states_for_tracker_history(tracker, omit_unset_slots=omit)
+                assert _states_text(got) == _states_text(speed.RASA_STATES(domain, tracker, omit)), run
+        assert speed.STATES_MEMO in tracker.__dict__
+
+
+def test_format_tracker_states_is_only_an_argument_of_a_debug_line():
+    from rasa.core.policies import rule_policy
+    from rasa.core.policies.policy import Policy
+
+    speed.install()
+    source = inspect.getsource(rule_policy)
+    assert source.count("format_tracker_states") == 1
+    assert re.search(
+        r"current_states = self\.format_tracker_states\(states\)\s+structlogger\.debug\(\s*"
+        r'"rule_policy\.actions\.find", current_states=copy\.deepcopy\(current_states\)\s*\)',
+        source,
+    )
+    assert source.count("current_states") == 3  # assigned, then only the keyword and its value
+    from rasa.utils.log_utils import configure_structlog
+
+    states = [{"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    try:
+        configure_structlog(logging.INFO)
+        assert Policy.format_tracker_states(states) == ""
+        configure_structlog(logging.DEBUG)
+        assert Policy.format_tracker_states(states) == speed.RASA_FORMAT_STATES(states) != ""
+    finally:
+        structlog.reset_defaults()
