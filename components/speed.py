@@ -79,7 +79,11 @@ def _cache_action_response_validator() -> None:
     cls.check_schema(schema)
     validator = cls(schema)
 
+    certainly_valid = _plainly_valid_check(schema)
+
     def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+        if certainly_valid(result):
+            return True
         error = exceptions.best_match(validator.iter_errors(result))
         if error is None:
             return True
@@ -92,6 +96,101 @@ def _cache_action_response_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _plainly_valid_check(schema: Dict[str, Any]) -> Any:
+    """A quick check that says True only for action responses the schema certainly accepts:
+    a dict whose ``events`` (if any) are dicts with a string ``event``, a number or null
+    ``timestamp``, an object or null ``metadata``, and of a type whose alternative of the
+    schema's ``oneOf`` asks nothing more than its name, or is the ``slot`` or ``action``
+    alternative (checked here); ``responses`` (if any) a list of dicts. Every other response
+    (a ``user`` or ``entities`` event, anything unexpected) goes to the full validation, which
+    also gives the errors. The schema validates each event against all 24 alternatives of its
+    ``oneOf``: most of a custom action's validation time."""
+    event_schema = schema["properties"]["events"]["items"]
+    expected_top = {
+        "type": "object",
+        "properties": {"events": {"type": "array", "items": event_schema}, "responses": {"type": "array", "items": {"type": "object"}}},
+    }
+    expected_event = {
+        "event": {"type": "string"},
+        "timestamp": {"type": ["number", "null"]},
+        "metadata": {"type": ["object", "null"]},
+    }
+    if schema != expected_top or event_schema.get("properties") != expected_event or event_schema.get("required") != ["event"]:
+        return lambda result: False  # another schema: always the full validation
+    if set(event_schema) != {"type", "properties", "required", "oneOf"} or event_schema["type"] != "object":
+        return lambda result: False
+    only_named = set()
+    slot = action = None
+    for alternative in event_schema["oneOf"]:
+        name = alternative.get("properties", {}).get("event", {}).get("const")
+        if alternative == {"properties": {"event": {"const": name}}}:
+            only_named.add(name)
+        elif name == "slot" and alternative == {
+            "properties": {"event": {"const": "slot"}, "name": {"type": "string"}, "value": {}},
+            "required": ["name", "value"],
+        }:
+            slot = name
+        elif name == "action" and alternative == {
+            "properties": {
+                "event": {"const": "action"},
+                "policy": {"type": ["string", "null"]},
+                "confidence": {"type": ["number", "null"]},
+                "name": {"type": ["string", "null"]},
+                "hide_rule_turn": {"type": "boolean"},
+                "action_text": {"type": ["string", "null"]},
+            }
+        }:
+            action = name
+    names = [a.get("properties", {}).get("event", {}).get("const") for a in event_schema["oneOf"]]
+    if len(names) != len(set(names)) or None in names:
+        return lambda result: False  # each alternative must name one event type of its own
+
+    def optional_string(event: Dict[str, Any], key: str) -> bool:
+        return key not in event or event[key] is None or isinstance(event[key], str)
+
+    def event_ok(event: Any) -> bool:
+        if not isinstance(event, dict):
+            return False
+        kind = event.get("event")
+        if not isinstance(kind, str):
+            return False
+        if "timestamp" in event and not (event["timestamp"] is None or _is_number(event["timestamp"])):
+            return False
+        if "metadata" in event and not (event["metadata"] is None or isinstance(event["metadata"], dict)):
+            return False
+        if kind in only_named:
+            return True
+        if kind == slot:
+            return "name" in event and "value" in event and isinstance(event["name"], str)
+        if kind == action:
+            return (
+                optional_string(event, "policy")
+                and optional_string(event, "name")
+                and optional_string(event, "action_text")
+                and ("confidence" not in event or event["confidence"] is None or _is_number(event["confidence"]))
+                and ("hide_rule_turn" not in event or isinstance(event["hide_rule_turn"], bool))
+            )
+        return False
+
+    def certainly_valid(result: Any) -> bool:
+        if not isinstance(result, dict):
+            return False
+        events = result.get("events", [])
+        responses = result.get("responses", [])
+        return (
+            isinstance(events, list)
+            and isinstance(responses, list)
+            and all(isinstance(r, dict) for r in responses)
+            and all(event_ok(e) for e in events)
+        )
+
+    return certainly_valid
 
 
 def structlog_debug_enabled() -> bool:

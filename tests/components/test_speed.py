@@ -334,3 +334,50 @@ def test_format_tracker_states_is_only_an_argument_of_a_debug_line():
         assert Policy.format_tracker_states(states) == speed.RASA_FORMAT_STATES(states) != ""
     finally:
         structlog.reset_defaults()
+
+
+def test_the_quick_check_of_action_responses_says_valid_only_for_what_the_schema_accepts():
+    """Rasa validates every custom action's response against a schema whose ``oneOf`` has 24
+    alternatives per event; the quick check passes only responses the schema accepts (random
+    responses, valid and not), and our actions' responses (bot, slot and action events) pass it."""
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    validator = validators.validator_for(schema)(schema)
+    quick = speed._plainly_valid_check(schema)
+    names = [a["properties"]["event"]["const"] for a in schema["properties"]["events"]["items"]["oneOf"]]
+    values = [None, True, False, 0, 1, 1.5, -2, "", "x", "action_listen", [], [1], {}, {"a": 1}, float("nan")]
+    keys = ["event", "timestamp", "metadata", "name", "value", "policy", "confidence", "hide_rule_turn", "action_text"]
+    keys += ["text", "entities", "parse_data", "data"]
+    rng = random.Random(13)
+
+    def event():
+        made = {"event": rng.choice(names + ["nonsense", 3, None])} if rng.random() < 0.95 else {}
+        for key in rng.sample(keys, rng.randint(0, 6)):
+            made[key] = rng.choice(values + [rng.choice(names)])
+        return made if rng.random() < 0.97 else rng.choice(values)
+
+    passed = 0
+    for _ in range(20000):
+        response = {}
+        if rng.random() < 0.9:
+            response["events"] = [event() for _ in range(rng.randint(0, 4))] if rng.random() < 0.95 else rng.choice(values)
+        if rng.random() < 0.8:
+            response["responses"] = [rng.choice([{}, {"text": "x"}, "x", None]) for _ in range(rng.randint(0, 3))]
+        if rng.random() < 0.02:
+            response = rng.choice(values)
+        if quick(response):
+            passed += 1
+            assert validator.is_valid(response), response
+    assert passed > 2000
+    ours = {
+        "events": [
+            {"event": "bot", "timestamp": None, "metadata": {"utter_action": "x"}, "text": "a", "data": {"custom": {}}},
+            {"event": "slot", "timestamp": None, "name": "answer_failed", "value": False},
+            {"event": "action", "name": "action_answer_topic", "policy": None, "confidence": None, "hide_rule_turn": False},
+        ],
+        "responses": [{"text": "a", "custom": {"triage": {"level": "none"}}}],
+    }
+    assert quick(ours) and validator.is_valid(ours)
+    assert not quick({"events": [{"event": "user", "text": "x"}]})  # the rest: the full validation
