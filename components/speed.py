@@ -67,6 +67,7 @@ def install() -> None:
     _longer_gil_slices()
     _states_extended_not_recomputed()
     _format_states_for_debug_log_only()
+    _event_classes_found_once()
 
 
 def _cache_action_response_validator() -> None:
@@ -676,3 +677,44 @@ def _format_states_for_debug_log_only() -> None:
 
     format_tracker_states._crs_debug_only = True  # type: ignore[attr-defined]
     Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[assignment]
+
+
+RASA_RESOLVE_BY_TYPE: Any = None  # Rasa's own ``Event.resolve_by_type`` (tests compare the two)
+_EVENT_CLASSES: Dict[str, Any] = {}
+
+
+def _event_classes_found_once() -> None:
+    """``Event.resolve_by_type`` (every event read from JSON: the action server's reply, the
+    tracker store) lists all subclasses of ``Event`` again, recursively, each time: a twentieth
+    of a turn. The class found for a type name is remembered; defining any new subclass of
+    ``Event`` (``__init_subclass__``, which every subclass calls) forgets them all, so the answer
+    is always Rasa's: the first non-abstract subclass of that name, in Rasa's order. Names not
+    found (``topic``, a default, an error) go to Rasa's method every time."""
+    global RASA_RESOLVE_BY_TYPE
+    from rasa.shared.core.events import Event
+
+    original = Event.__dict__["resolve_by_type"]
+    if getattr(original.__func__, "_crs_found_once", False):
+        return
+    RASA_RESOLVE_BY_TYPE = original.__func__
+    rasa_init_subclass = Event.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls: Any, **kwargs: Any) -> None:
+        _EVENT_CLASSES.clear()
+        if rasa_init_subclass is not None:
+            rasa_init_subclass.__func__(cls, **kwargs)
+        else:
+            super(Event, cls).__init_subclass__(**kwargs)
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = _EVENT_CLASSES.get(type_name)
+        if found is not None:
+            return found
+        found = RASA_RESOLVE_BY_TYPE(type_name, default)
+        if found is not None and found is not default and getattr(found, "type_name", None) == type_name:
+            _EVENT_CLASSES[type_name] = found
+        return found
+
+    resolve_by_type._crs_found_once = True  # type: ignore[attr-defined]
+    Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]

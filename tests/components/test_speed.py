@@ -381,3 +381,38 @@ def test_the_quick_check_of_action_responses_says_valid_only_for_what_the_schema
     }
     assert quick(ours) and validator.is_valid(ours)
     assert not quick({"events": [{"event": "user", "text": "x"}]})  # the rest: the full validation
+
+
+def test_event_classes_found_once_are_rasas():
+    """Every event type name gives Rasa's class (remembered after the first time); a new
+    subclass of Event forgets what was remembered; unknown names still go to Rasa's method."""
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    speed.install()
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for _ in range(2):  # found, then remembered
+        for name in names:
+            assert Event.resolve_by_type(name) is speed.RASA_RESOLVE_BY_TYPE(name)
+    assert speed._EVENT_CLASSES
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no-such-event", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no-such-event")
+
+    class CrsTestEvent(Event):  # a new subclass (with a name of its own: it stays registered)
+        type_name = "crs_test_event_type"
+
+        def __eq__(self, other):
+            return isinstance(other, CrsTestEvent)
+
+        def __hash__(self):
+            return 13
+
+        def as_story_string(self):
+            return None
+
+    assert not speed._EVENT_CLASSES
+    assert Event.resolve_by_type("crs_test_event_type") is CrsTestEvent
+    assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
