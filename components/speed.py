@@ -68,6 +68,7 @@ def install() -> None:
     _states_extended_not_recomputed()
     _format_states_for_debug_log_only()
     _event_classes_found_once()
+    _no_feature_key_longer_than_the_rules()
 
 
 def _cache_action_response_validator() -> None:
@@ -718,3 +719,83 @@ def _event_classes_found_once() -> None:
     resolve_by_type._crs_found_once = True  # type: ignore[attr-defined]
     Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+RASA_PREDICT_RULES: Any = None  # Rasa's own ``RulePolicy._predict``
+RASA_FEATURE_KEY: Any = None  # Rasa's own ``RulePolicy._create_feature_key``
+LONGER_THAN_ANY_RULE = "\x00crs: states longer than any rule not in the stories"
+
+
+def _longest_rule_not_in_stories(policy: Any) -> int | None:
+    """The number of states of the longest key in ``rules_not_in_stories`` that is a list of
+    states (cached per lookup and size); None when there is no such lookup."""
+    import json
+
+    listed = policy.lookup.get("rules_not_in_stories")
+    if not isinstance(listed, list) or LONGER_THAN_ANY_RULE in listed:
+        return None
+    cache = policy.__dict__.setdefault("_crs_not_in_stories", {})
+    key = (id(listed), len(listed))
+    held = cache.get(key)
+    if held is None or held[0] is not listed:
+        longest = 0
+        for entry in listed:
+            if isinstance(entry, str) and entry.startswith("["):
+                try:
+                    longest = max(longest, len(json.loads(entry)))
+                except ValueError:
+                    return None
+        held = cache[key] = (listed, longest)
+    return held[1]
+
+
+def _no_feature_key_longer_than_the_rules() -> None:
+    """When no rule matches, the RulePolicy makes a key of the whole conversation's states
+    (``json.dumps``, sorted) only to ask whether it is among ``rules_not_in_stories`` (whether the
+    turn is hidden from ML policies): a key of more states than any of those can't be. While
+    predicting (``_predict`` called by ``predict_action_probabilities``; not in training, where
+    ``_predict_next_action`` calls it and keeps the key) such a key is not made: a string that is
+    in no lookup stands for it, so the answer is the same, ``False``. States with a rule snippet
+    (``...``, only in training data) get Rasa's key."""
+    global RASA_PREDICT_RULES, RASA_FEATURE_KEY
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, RULE_SNIPPET_ACTION_NAME
+
+    if getattr(RulePolicy._predict, "_crs_predicting", False):
+        return
+    RASA_PREDICT_RULES = RulePolicy._predict
+    RASA_FEATURE_KEY = RulePolicy._create_feature_key
+    rasa_next_action = RulePolicy._predict_next_action
+
+    def _predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__["_crs_predicting"] = self.__dict__.get("_crs_predicting", 0) + 1
+        try:
+            return RASA_PREDICT_RULES(self, *args, **kwargs)
+        finally:
+            self.__dict__["_crs_predicting"] -= 1
+
+    def _predict_next_action(self: Any, *args: Any, **kwargs: Any) -> Any:  # training: keys kept
+        self.__dict__["_crs_training"] = self.__dict__.get("_crs_training", 0) + 1
+        try:
+            return rasa_next_action(self, *args, **kwargs)
+        finally:
+            self.__dict__["_crs_training"] -= 1
+
+    def _create_feature_key(self: Any, states: List[Any]) -> Any:
+        if self.__dict__.get("_crs_predicting") and not self.__dict__.get("_crs_training"):
+            longest = _longest_rule_not_in_stories(self)
+            if (
+                longest is not None
+                and len(states) > longest
+                and not any(
+                    (state.get(PREVIOUS_ACTION) or {}).get("action_name") == RULE_SNIPPET_ACTION_NAME
+                    for state in states
+                )
+            ):
+                return LONGER_THAN_ANY_RULE
+        return RASA_FEATURE_KEY(self, states)
+
+    _predict._crs_predicting = True  # type: ignore[attr-defined]
+    RulePolicy._predict = _predict  # type: ignore[method-assign]
+    RulePolicy._predict_next_action = _predict_next_action  # type: ignore[method-assign]
+    RulePolicy._create_feature_key = _create_feature_key  # type: ignore[method-assign]

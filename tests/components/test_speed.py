@@ -416,3 +416,47 @@ def test_event_classes_found_once_are_rasas():
     assert not speed._EVENT_CLASSES
     assert Event.resolve_by_type("crs_test_event_type") is CrsTestEvent
     assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
+
+
+@pytest.mark.rasa
+async def test_rule_predictions_without_long_feature_keys_are_rasas(agent, monkeypatch):
+    """Every RulePolicy prediction of real conversations equals Rasa's (probabilities, events,
+    hidden turn), with the long feature keys not made; the shortcut is taken; training (not
+    predicting) still gets Rasa's key."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    speed.install()
+    ours_predict = RulePolicy._predict
+    ours_key = RulePolicy._create_feature_key
+    seen = {"predictions": 0, "shortcuts": 0}
+
+    def counting_key(self, states):
+        key = ours_key(self, states)
+        seen["shortcuts"] += key == speed.LONGER_THAN_ANY_RULE
+        return key
+
+    def checked(self, tracker, domain):
+        got, source = ours_predict(self, tracker, domain)
+        monkeypatch.setattr(RulePolicy, "_create_feature_key", speed.RASA_FEATURE_KEY)
+        try:
+            expected, _ = speed.RASA_PREDICT_RULES(self, tracker, domain)
+        finally:
+            monkeypatch.setattr(RulePolicy, "_create_feature_key", counting_key)
+        assert got == expected and got.hide_rule_turn == expected.hide_rule_turn
+        seen["predictions"] += 1
+        return got, source
+
+    monkeypatch.setattr(RulePolicy, "_create_feature_key", counting_key)
+    monkeypatch.setattr(RulePolicy, "_predict", checked)
+    script = ["hello", "what is CRS?", "he's just not right today", "no", "not sure", "thanks", "what causes CRS?"]
+    script += ["she can't breathe properly", "ok", "bye"]
+    for text in script:
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), "speed-feature-key"))
+    assert seen["predictions"] > len(script) and seen["shortcuts"] > len(script) // 2
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(getattr(node, "_component", None), RulePolicy)
+    )
+    long_states = [{"prev_action": {"action_name": "action_listen"}}] * 20
+    assert ours_key(policy, long_states) == speed.RASA_FEATURE_KEY(policy, long_states)  # not predicting
