@@ -69,6 +69,7 @@ def install() -> None:
     _format_states_for_debug_log_only()
     _event_classes_found_once()
     _no_feature_key_longer_than_the_rules()
+    _empty_domain_made_once()
 
 
 def _cache_action_response_validator() -> None:
@@ -799,3 +800,30 @@ def _no_feature_key_longer_than_the_rules() -> None:
     RulePolicy._predict = _predict  # type: ignore[method-assign]
     RulePolicy._predict_next_action = _predict_next_action  # type: ignore[method-assign]
     RulePolicy._create_feature_key = _create_feature_key  # type: ignore[method-assign]
+
+
+RASA_IS_EMPTY: Any = None  # Rasa's own ``Domain.is_empty``
+_EMPTY_DOMAIN: List[Any] = []
+
+
+def _empty_domain_made_once() -> None:
+    """``Domain.is_empty`` (asked by the processor for every message, before it checks the
+    parse against the domain) builds a new empty domain from ``{}`` each time to compare with:
+    a fortieth of a turn. The empty domain's dict is made once (Rasa's ``Domain.empty()``, kept
+    as a private deep copy) and compared with in the same way."""
+    global RASA_IS_EMPTY
+    import copy
+
+    from rasa.shared.core.domain import Domain
+
+    if getattr(Domain.is_empty, "_crs_once", False):
+        return
+    RASA_IS_EMPTY = Domain.is_empty
+
+    def is_empty(self: Any) -> bool:
+        if not _EMPTY_DOMAIN:
+            _EMPTY_DOMAIN.append(copy.deepcopy(Domain.empty().as_dict()))
+        return self.as_dict() == _EMPTY_DOMAIN[0]
+
+    is_empty._crs_once = True  # type: ignore[attr-defined]
+    Domain.is_empty = is_empty  # type: ignore[method-assign]

@@ -460,3 +460,13 @@ async def test_rule_predictions_without_long_feature_keys_are_rasas(agent, monke
     )
     long_states = [{"prev_action": {"action_name": "action_listen"}}] * 20
     assert ours_key(policy, long_states) == speed.RASA_FEATURE_KEY(policy, long_states)  # not predicting
+
+
+@pytest.mark.rasa
+def test_empty_domain_compared_as_rasa_does(agent):
+    from rasa.shared.core.domain import Domain
+
+    speed.install()
+    for domain in (agent.domain, Domain.empty(), Domain.from_dict({"intents": ["greet"]})):
+        assert domain.is_empty() == speed.RASA_IS_EMPTY(domain)
+    assert Domain.empty().is_empty() and not agent.domain.is_empty()
