@@ -117,14 +117,21 @@ def _plainly_valid_check(schema: Dict[str, Any]) -> Any:
     event_schema = schema["properties"]["events"]["items"]
     expected_top = {
         "type": "object",
-        "properties": {"events": {"type": "array", "items": event_schema}, "responses": {"type": "array", "items": {"type": "object"}}},
+        "properties": {
+            "events": {"type": "array", "items": event_schema},
+            "responses": {"type": "array", "items": {"type": "object"}},
+        },
     }
     expected_event = {
         "event": {"type": "string"},
         "timestamp": {"type": ["number", "null"]},
         "metadata": {"type": ["object", "null"]},
     }
-    if schema != expected_top or event_schema.get("properties") != expected_event or event_schema.get("required") != ["event"]:
+    if (
+        schema != expected_top
+        or event_schema.get("properties") != expected_event
+        or event_schema.get("required") != ["event"]
+    ):
         return lambda result: False  # another schema: always the full validation
     if set(event_schema) != {"type", "properties", "required", "oneOf"} or event_schema["type"] != "object":
         return lambda result: False
@@ -559,7 +566,7 @@ class _StatesMemo:
     def extends(self, applied: List[Any]) -> bool:
         if len(applied) < len(self.events):
             return False
-        return all(a is b for a, b in zip(self.events, applied))
+        return all(a is b for a, b in zip(self.events, applied[: len(self.events)], strict=True))
 
     def _state(self) -> Any:
         message = self.replay.latest_message

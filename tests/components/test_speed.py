@@ -276,8 +276,8 @@ async def test_states_extended_through_changes_in_place_and_rewinds(agent):
         Restarted,
         SessionStarted,
         SlotSet,
-        UserUttered,
         UserUtteranceReverted,
+        UserUttered,
     )
     from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -362,7 +362,9 @@ def test_the_quick_check_of_action_responses_says_valid_only_for_what_the_schema
     for _ in range(20000):
         response = {}
         if rng.random() < 0.9:
-            response["events"] = [event() for _ in range(rng.randint(0, 4))] if rng.random() < 0.95 else rng.choice(values)
+            response["events"] = (
+                [event() for _ in range(rng.randint(0, 4))] if rng.random() < 0.95 else rng.choice(values)
+            )
         if rng.random() < 0.8:
             response["responses"] = [rng.choice([{}, {"text": "x"}, "x", None]) for _ in range(rng.randint(0, 3))]
         if rng.random() < 0.02:
@@ -375,7 +377,13 @@ def test_the_quick_check_of_action_responses_says_valid_only_for_what_the_schema
         "events": [
             {"event": "bot", "timestamp": None, "metadata": {"utter_action": "x"}, "text": "a", "data": {"custom": {}}},
             {"event": "slot", "timestamp": None, "name": "answer_failed", "value": False},
-            {"event": "action", "name": "action_answer_topic", "policy": None, "confidence": None, "hide_rule_turn": False},
+            {
+                "event": "action",
+                "name": "action_answer_topic",
+                "policy": None,
+                "confidence": None,
+                "hide_rule_turn": False,
+            },
         ],
         "responses": [{"text": "a", "custom": {"triage": {"level": "none"}}}],
     }

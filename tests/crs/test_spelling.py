@@ -50,7 +50,11 @@ def test_quick_answers_give_the_full_comparisons_result():
                     k = min(k, len(a) - 2)
                     a[k], a[k + 1] = a[k + 1], a[k]
             a = "".join(a)
-        b = rng.choice(words) if rng.random() < 0.7 else "".join(rng.choice("abcdeilmnotu") for _ in range(rng.randint(0, 12)))
+        b = (
+            rng.choice(words)
+            if rng.random() < 0.7
+            else "".join(rng.choice("abcdeilmnotu") for _ in range(rng.randint(0, 12)))
+        )
         limit = rng.randint(-1, 3)
         expected = within_edits_verbatim(a, b, limit)
         assert within_edits(a, b, limit) == expected, (a, b, limit)
