@@ -41,6 +41,17 @@ what is checked.
   slowest turns. ``freeze_startup_objects`` (a few seconds after the server starts, from the
   REST channel) collects once and moves what start-up made into the permanent generation, so
   later collections walk only what the conversations made.
+
+Part D (issue 13, docs/performance.md), each tested against Rasa's own function:
+
+- the RulePolicy's dialogue states kept on the tracker and extended by the events added since,
+  instead of a replay of the whole conversation three to five times a turn
+  (``_states_extended_not_recomputed``); ``format_tracker_states`` only for debug lines;
+- a quick check before the full JSON-schema validation of action responses;
+- event classes found once per type name (``Event.resolve_by_type``);
+- no JSON key of all the states, while predicting, when it is longer than every key it is
+  compared with (``_no_feature_key_longer_than_the_rules``);
+- the empty domain that ``Domain.is_empty`` compares with made once.
 """
 
 from __future__ import annotations
