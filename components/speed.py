@@ -41,6 +41,17 @@ what is checked.
   slowest turns. ``freeze_startup_objects`` (a few seconds after the server starts, from the
   REST channel) collects once and moves what start-up made into the permanent generation, so
   later collections walk only what the conversations made.
+
+Part D (issue 13, docs/performance.md), each tested against Rasa's own function:
+
+- the RulePolicy's dialogue states kept on the tracker and extended by the events added since,
+  instead of a replay of the whole conversation three to five times a turn
+  (``_states_extended_not_recomputed``); ``format_tracker_states`` only for debug lines;
+- a quick check before the full JSON-schema validation of action responses;
+- event classes found once per type name (``Event.resolve_by_type``);
+- no JSON key of all the states, while predicting, when it is longer than every key it is
+  compared with (``_no_feature_key_longer_than_the_rules``);
+- the empty domain that ``Domain.is_empty`` compares with made once.
 """
 
 from __future__ import annotations
@@ -65,6 +76,11 @@ def install() -> None:
     _keep_http_sessions()
     _no_tracker_copy_for_reading_actions()
     _longer_gil_slices()
+    _states_extended_not_recomputed()
+    _format_states_for_debug_log_only()
+    _event_classes_found_once()
+    _no_feature_key_longer_than_the_rules()
+    _empty_domain_made_once()
 
 
 def _cache_action_response_validator() -> None:
@@ -77,7 +93,11 @@ def _cache_action_response_validator() -> None:
     cls.check_schema(schema)
     validator = cls(schema)
 
+    certainly_valid = _plainly_valid_check(schema)
+
     def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+        if certainly_valid(result):
+            return True
         error = exceptions.best_match(validator.iter_errors(result))
         if error is None:
             return True
@@ -90,6 +110,108 @@ def _cache_action_response_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _plainly_valid_check(schema: Dict[str, Any]) -> Any:
+    """A quick check that says True only for action responses the schema certainly accepts:
+    a dict whose ``events`` (if any) are dicts with a string ``event``, a number or null
+    ``timestamp``, an object or null ``metadata``, and of a type whose alternative of the
+    schema's ``oneOf`` asks nothing more than its name, or is the ``slot`` or ``action``
+    alternative (checked here); ``responses`` (if any) a list of dicts. Every other response
+    (a ``user`` or ``entities`` event, anything unexpected) goes to the full validation, which
+    also gives the errors. The schema validates each event against all 24 alternatives of its
+    ``oneOf``: most of a custom action's validation time."""
+    event_schema = schema["properties"]["events"]["items"]
+    expected_top = {
+        "type": "object",
+        "properties": {
+            "events": {"type": "array", "items": event_schema},
+            "responses": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    expected_event = {
+        "event": {"type": "string"},
+        "timestamp": {"type": ["number", "null"]},
+        "metadata": {"type": ["object", "null"]},
+    }
+    if (
+        schema != expected_top
+        or event_schema.get("properties") != expected_event
+        or event_schema.get("required") != ["event"]
+    ):
+        return lambda result: False  # another schema: always the full validation
+    if set(event_schema) != {"type", "properties", "required", "oneOf"} or event_schema["type"] != "object":
+        return lambda result: False
+    only_named = set()
+    slot = action = None
+    for alternative in event_schema["oneOf"]:
+        name = alternative.get("properties", {}).get("event", {}).get("const")
+        if alternative == {"properties": {"event": {"const": name}}}:
+            only_named.add(name)
+        elif name == "slot" and alternative == {
+            "properties": {"event": {"const": "slot"}, "name": {"type": "string"}, "value": {}},
+            "required": ["name", "value"],
+        }:
+            slot = name
+        elif name == "action" and alternative == {
+            "properties": {
+                "event": {"const": "action"},
+                "policy": {"type": ["string", "null"]},
+                "confidence": {"type": ["number", "null"]},
+                "name": {"type": ["string", "null"]},
+                "hide_rule_turn": {"type": "boolean"},
+                "action_text": {"type": ["string", "null"]},
+            }
+        }:
+            action = name
+    names = [a.get("properties", {}).get("event", {}).get("const") for a in event_schema["oneOf"]]
+    if len(names) != len(set(names)) or None in names:
+        return lambda result: False  # each alternative must name one event type of its own
+
+    def optional_string(event: Dict[str, Any], key: str) -> bool:
+        return key not in event or event[key] is None or isinstance(event[key], str)
+
+    def event_ok(event: Any) -> bool:
+        if not isinstance(event, dict):
+            return False
+        kind = event.get("event")
+        if not isinstance(kind, str):
+            return False
+        if "timestamp" in event and not (event["timestamp"] is None or _is_number(event["timestamp"])):
+            return False
+        if "metadata" in event and not (event["metadata"] is None or isinstance(event["metadata"], dict)):
+            return False
+        if kind in only_named:
+            return True
+        if kind == slot:
+            return "name" in event and "value" in event and isinstance(event["name"], str)
+        if kind == action:
+            return (
+                optional_string(event, "policy")
+                and optional_string(event, "name")
+                and optional_string(event, "action_text")
+                and ("confidence" not in event or event["confidence"] is None or _is_number(event["confidence"]))
+                and ("hide_rule_turn" not in event or isinstance(event["hide_rule_turn"], bool))
+            )
+        return False
+
+    def certainly_valid(result: Any) -> bool:
+        if not isinstance(result, dict):
+            return False
+        events = result.get("events", [])
+        responses = result.get("responses", [])
+        return (
+            isinstance(events, list)
+            and isinstance(responses, list)
+            and all(isinstance(r, dict) for r in responses)
+            and all(event_ok(e) for e in events)
+        )
+
+    return certainly_valid
 
 
 def structlog_debug_enabled() -> bool:
@@ -413,3 +535,313 @@ def freeze_startup_objects() -> None:
     gc.collect()
     gc.freeze()
     logger.info("startup objects frozen for the garbage collector count=%d", gc.get_freeze_count())
+
+
+RASA_STATES: Any = None  # Rasa's own ``Domain.states_for_tracker_history`` (tests compare the two)
+STATES_MEMO = "_crs_states_memo"
+
+
+def _user_fingerprint(message: Any) -> Any:
+    """Everything of a user message that its dialogue state is made from (``as_sub_state`` and
+    ``_get_featurized_entities``): text, intent, how it is featurised, the entities' types,
+    roles and groups. Events applied later change some of them in place
+    (``DefinePrevUserUtteredFeaturization``, ``EntitiesAdded``)."""
+    if message is None:
+        return None
+    return (
+        message.text,
+        message.intent.get("name") if isinstance(message.intent, dict) else message.intent,
+        message.use_text_for_featurization,
+        tuple(
+            (e.get("entity"), "entity" in e, e.get("role"), "role" in e, e.get("group"), "group" in e)
+            for e in message.entities
+        ),
+    )
+
+
+class _StatesMemo:
+    """The dialogue states of one tracker so far, and the replayed tracker they were read from,
+    to be extended by the events added since (see ``_states_extended_not_recomputed``)."""
+
+    __slots__ = ("domain", "omit", "events", "replay", "states", "sources", "fingerprints")
+
+    def __init__(self, domain: Any, omit: bool, replay: Any) -> None:
+        self.domain = domain
+        self.omit = omit
+        self.events: List[Any] = []  # the applied events replayed so far (the same objects)
+        self.replay = replay  # ``init_copy()`` of the tracker, updated with ``events``
+        self.states: List[Any] = []  # the state before each ActionExecuted among ``events``
+        self.sources: List[Any] = []  # the user message each of those states was read from
+        self.fingerprints: Dict[int, Any] = {}  # id(message) -> (message, its fingerprint)
+
+    def extends(self, applied: List[Any]) -> bool:
+        if len(applied) < len(self.events):
+            return False
+        return all(a is b for a, b in zip(self.events, applied[: len(self.events)], strict=True))
+
+    def _state(self) -> Any:
+        message = self.replay.latest_message
+        if id(message) not in self.fingerprints:
+            self.fingerprints[id(message)] = (message, _user_fingerprint(message))
+        return self.domain.get_active_state(self.replay, omit_unset_slots=self.omit), message
+
+    def states_for(self, applied: List[Any]) -> List[Any]:
+        from rasa.shared.core.events import ActionExecuted
+
+        # the user messages changed in place since their states were made: those states get
+        # their user part again (all the rest of a state comes from the replay's own objects)
+        changed = {
+            key
+            for key, (message, fingerprint) in self.fingerprints.items()
+            if _user_fingerprint(message) != fingerprint
+        }
+        if changed:
+            for index, message in enumerate(self.sources):
+                if id(message) in changed:
+                    self.states[index] = self._with_user_of(self.states[index], message)
+            for key in changed:
+                message = self.fingerprints[key][0]
+                self.fingerprints[key] = (message, _user_fingerprint(message))
+        for event in applied[len(self.events) :]:
+            if isinstance(event, ActionExecuted):
+                state, source = self._state()
+                self.states.append(state)
+                self.sources.append(source)
+            self.replay.update(event)
+            self.events.append(event)
+        final, _ = self._state()
+        return [_copy_state(state) for state in self.states] + [final]
+
+    def _with_user_of(self, state: Any, message: Any) -> Any:
+        """``get_active_state``'s result with the user part made again from ``message``."""
+        from rasa.shared.core.constants import ACTIVE_LOOP, PREVIOUS_ACTION, SLOTS, USER
+
+        class _Latest:
+            latest_message = message
+
+        rebuilt = {
+            USER: self.domain._get_user_sub_state(_Latest),
+            SLOTS: state.get(SLOTS, {}),
+            PREVIOUS_ACTION: state.get(PREVIOUS_ACTION, {}),
+            ACTIVE_LOOP: state.get(ACTIVE_LOOP, {}),
+        }
+        return self.domain._clean_state(rebuilt)
+
+
+def _copy_state(state: Any) -> Any:
+    """A state is a dict of sub-state dicts whose values are strings or tuples: callers change
+    the dicts (``_choose_last_user_input`` deletes keys), so each gets its own."""
+    return {key: dict(sub) for key, sub in state.items()}
+
+
+def _states_extended_not_recomputed() -> None:
+    """``tracker.past_states`` (``Domain.states_for_tracker_history``) replays every event of the
+    conversation into a new tracker and reads a state before each action, for every prediction:
+    the RulePolicy asks twice after a user message (text, then intent) and again after each
+    action, three to five times a turn for the same events and a few more. Here the replay and
+    the states are kept on the tracker (for Rasa's plain trackers, and only where Rasa computes
+    them this simple way: ``ignore_rule_only_turns`` off, which is the RulePolicy's case) and
+    extended by the events added since; when the applied events are no longer an extension of
+    those replayed (a rewind, a restart, a new session), everything is made again. The states of
+    a user message that an event changed in place afterwards (``DefinePrevUserUtteredFeaturization``
+    follows every first prediction) get their user part again, as Rasa's fresh replay would show
+    them. Tested equal to Rasa's method on every call of real conversations."""
+    global RASA_STATES
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = Domain.states_for_tracker_history
+    if getattr(original, "_crs_extended", False):
+        return
+    RASA_STATES = original
+
+    def states_for_tracker_history(
+        self: Any,
+        tracker: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Any = None,
+    ) -> List[Any]:
+        if ignore_rule_only_turns or type(tracker) is not DialogueStateTracker:
+            return original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        applied = tracker.applied_events()
+        memo = tracker.__dict__.get(STATES_MEMO)
+        if memo is None or memo.domain is not self or memo.omit != omit_unset_slots or not memo.extends(applied):
+            memo = _StatesMemo(self, omit_unset_slots, tracker.init_copy())
+            tracker.__dict__[STATES_MEMO] = memo
+        return memo.states_for(applied)
+
+    states_for_tracker_history._crs_extended = True  # type: ignore[attr-defined]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+
+
+RASA_FORMAT_STATES: Any = None
+
+
+def _format_states_for_debug_log_only() -> None:
+    """``Policy.format_tracker_states`` makes a text of all the states for one debug log line of
+    the RulePolicy (its only caller in Rasa 3.6.21, checked by the tests): made only while debug
+    logging is on."""
+    global RASA_FORMAT_STATES
+    from rasa.core.policies.policy import Policy
+
+    original = Policy.__dict__["format_tracker_states"]
+    if getattr(original.__func__, "_crs_debug_only", False):
+        return
+    RASA_FORMAT_STATES = original.__func__
+
+    def format_tracker_states(states: List[Any]) -> Any:
+        if structlog_debug_enabled():
+            return RASA_FORMAT_STATES(states)
+        return ""
+
+    format_tracker_states._crs_debug_only = True  # type: ignore[attr-defined]
+    Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[assignment]
+
+
+RASA_RESOLVE_BY_TYPE: Any = None  # Rasa's own ``Event.resolve_by_type`` (tests compare the two)
+_EVENT_CLASSES: Dict[str, Any] = {}
+
+
+def _event_classes_found_once() -> None:
+    """``Event.resolve_by_type`` (every event read from JSON: the action server's reply, the
+    tracker store) lists all subclasses of ``Event`` again, recursively, each time: a twentieth
+    of a turn. The class found for a type name is remembered; defining any new subclass of
+    ``Event`` (``__init_subclass__``, which every subclass calls) forgets them all, so the answer
+    is always Rasa's: the first non-abstract subclass of that name, in Rasa's order. Names not
+    found (``topic``, a default, an error) go to Rasa's method every time."""
+    global RASA_RESOLVE_BY_TYPE
+    from rasa.shared.core.events import Event
+
+    original = Event.__dict__["resolve_by_type"]
+    if getattr(original.__func__, "_crs_found_once", False):
+        return
+    RASA_RESOLVE_BY_TYPE = original.__func__
+    rasa_init_subclass = Event.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls: Any, **kwargs: Any) -> None:
+        _EVENT_CLASSES.clear()
+        if rasa_init_subclass is not None:
+            rasa_init_subclass.__func__(cls, **kwargs)
+        else:
+            super(Event, cls).__init_subclass__(**kwargs)
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = _EVENT_CLASSES.get(type_name)
+        if found is not None:
+            return found
+        found = RASA_RESOLVE_BY_TYPE(type_name, default)
+        if found is not None and found is not default and getattr(found, "type_name", None) == type_name:
+            _EVENT_CLASSES[type_name] = found
+        return found
+
+    resolve_by_type._crs_found_once = True  # type: ignore[attr-defined]
+    Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+RASA_PREDICT_RULES: Any = None  # Rasa's own ``RulePolicy._predict``
+RASA_FEATURE_KEY: Any = None  # Rasa's own ``RulePolicy._create_feature_key``
+LONGER_THAN_ANY_RULE = "\x00crs: states longer than any rule not in the stories"
+
+
+def _longest_rule_not_in_stories(policy: Any) -> int | None:
+    """The number of states of the longest key in ``rules_not_in_stories`` that is a list of
+    states (cached per lookup and size); None when there is no such lookup."""
+    import json
+
+    listed = policy.lookup.get("rules_not_in_stories")
+    if not isinstance(listed, list) or LONGER_THAN_ANY_RULE in listed:
+        return None
+    cache = policy.__dict__.setdefault("_crs_not_in_stories", {})
+    key = (id(listed), len(listed))
+    held = cache.get(key)
+    if held is None or held[0] is not listed:
+        longest = 0
+        for entry in listed:
+            if isinstance(entry, str) and entry.startswith("["):
+                try:
+                    longest = max(longest, len(json.loads(entry)))
+                except ValueError:
+                    return None
+        held = cache[key] = (listed, longest)
+    return held[1]
+
+
+def _no_feature_key_longer_than_the_rules() -> None:
+    """When no rule matches, the RulePolicy makes a key of the whole conversation's states
+    (``json.dumps``, sorted) only to ask whether it is among ``rules_not_in_stories`` (whether the
+    turn is hidden from ML policies): a key of more states than any of those can't be. While
+    predicting (``_predict`` called by ``predict_action_probabilities``; not in training, where
+    ``_predict_next_action`` calls it and keeps the key) such a key is not made: a string that is
+    in no lookup stands for it, so the answer is the same, ``False``. States with a rule snippet
+    (``...``, only in training data) get Rasa's key."""
+    global RASA_PREDICT_RULES, RASA_FEATURE_KEY
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, RULE_SNIPPET_ACTION_NAME
+
+    if getattr(RulePolicy._predict, "_crs_predicting", False):
+        return
+    RASA_PREDICT_RULES = RulePolicy._predict
+    RASA_FEATURE_KEY = RulePolicy._create_feature_key
+    rasa_next_action = RulePolicy._predict_next_action
+
+    def _predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__["_crs_predicting"] = self.__dict__.get("_crs_predicting", 0) + 1
+        try:
+            return RASA_PREDICT_RULES(self, *args, **kwargs)
+        finally:
+            self.__dict__["_crs_predicting"] -= 1
+
+    def _predict_next_action(self: Any, *args: Any, **kwargs: Any) -> Any:  # training: keys kept
+        self.__dict__["_crs_training"] = self.__dict__.get("_crs_training", 0) + 1
+        try:
+            return rasa_next_action(self, *args, **kwargs)
+        finally:
+            self.__dict__["_crs_training"] -= 1
+
+    def _create_feature_key(self: Any, states: List[Any]) -> Any:
+        if self.__dict__.get("_crs_predicting") and not self.__dict__.get("_crs_training"):
+            longest = _longest_rule_not_in_stories(self)
+            if (
+                longest is not None
+                and len(states) > longest
+                and not any(
+                    (state.get(PREVIOUS_ACTION) or {}).get("action_name") == RULE_SNIPPET_ACTION_NAME
+                    for state in states
+                )
+            ):
+                return LONGER_THAN_ANY_RULE
+        return RASA_FEATURE_KEY(self, states)
+
+    _predict._crs_predicting = True  # type: ignore[attr-defined]
+    RulePolicy._predict = _predict  # type: ignore[method-assign]
+    RulePolicy._predict_next_action = _predict_next_action  # type: ignore[method-assign]
+    RulePolicy._create_feature_key = _create_feature_key  # type: ignore[method-assign]
+
+
+RASA_IS_EMPTY: Any = None  # Rasa's own ``Domain.is_empty``
+_EMPTY_DOMAIN: List[Any] = []
+
+
+def _empty_domain_made_once() -> None:
+    """``Domain.is_empty`` (asked by the processor for every message, before it checks the
+    parse against the domain) builds a new empty domain from ``{}`` each time to compare with:
+    a fortieth of a turn. The empty domain's dict is made once (Rasa's ``Domain.empty()``, kept
+    as a private deep copy) and compared with in the same way."""
+    global RASA_IS_EMPTY
+    import copy
+
+    from rasa.shared.core.domain import Domain
+
+    if getattr(Domain.is_empty, "_crs_once", False):
+        return
+    RASA_IS_EMPTY = Domain.is_empty
+
+    def is_empty(self: Any) -> bool:
+        if not _EMPTY_DOMAIN:
+            _EMPTY_DOMAIN.append(copy.deepcopy(Domain.empty().as_dict()))
+        return self.as_dict() == _EMPTY_DOMAIN[0]
+
+    is_empty._crs_once = True  # type: ignore[attr-defined]
+    Domain.is_empty = is_empty  # type: ignore[method-assign]

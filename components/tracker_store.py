@@ -47,6 +47,7 @@ from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from crs.redaction import owner_only, redact_event, safe_id
+from crs.sqlite_reads import KeptReads
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             f"OR timestamp >= (SELECT max(timestamp) FROM {table} WHERE sender_id = :sender "
             f"AND type_name = '{SessionStarted.type_name}'))"
         )
+        self.reads = KeptReads(self.engine)  # the newest-event check of every read (issue 13, part D)
         self.cache_size = int(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_SIZE)
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -189,21 +191,21 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         if not self.domain:
             return None
-        with self.session_scope() as session:
-            newest = session.execute(self._newest_sql, {"sender": sender_id}).scalar()
-            entry = self._cached(sender_id)
-            if entry is not None and newest is not None and entry.last_id == newest:
-                self.cache_hits += 1
-                evts = list(entry.events)
-            else:
-                self.cache_misses += 1
-                self._forget_cached(sender_id)
-                if newest is None:
-                    return None
+        newest = self.reads.scalar(self._newest_sql, {"sender": sender_id})
+        entry = self._cached(sender_id)
+        if entry is not None and newest is not None and entry.last_id == newest:
+            self.cache_hits += 1
+            evts = list(entry.events)
+        else:
+            self.cache_misses += 1
+            self._forget_cached(sender_id)
+            if newest is None:
+                return None
+            with self.session_scope() as session:
                 rows = session.execute(self._events_with_id_sql, {"sender": sender_id}).all()
-                evts = deserialise_events([json.loads(data) for (_, data) in rows])
-                entry = _Entry(int(newest), list(evts))
-                self._remember(sender_id, entry)
+            evts = deserialise_events([json.loads(data) for (_, data) in rows])
+            entry = _Entry(int(newest), list(evts))
+            self._remember(sender_id, entry)
         if not evts:
             return None
         tracker = DialogueStateTracker.from_events(sender_id, evts, self.domain.slots)

@@ -27,6 +27,10 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 def _fold(text: str) -> Tuple[str, List[int]]:
     """Lower case without accents (Latin scripts), with the offset in the original of each
     character kept, so a match can point back into the text as written."""
+    if text.isascii():
+        # what the loop below gives for ASCII (no accents to drop, one character for one), at
+        # once: most messages are plain ASCII (issue 13)
+        return text.lower(), list(range(len(text)))
     folded: List[str] = []
     origin: List[int] = []
     for index, char in enumerate(text):
@@ -64,7 +68,12 @@ class LanguageGuard:
         self.scripts = {
             name: re.compile("[" + "".join(ranges) + "]") for name, ranges in (rules.get("scripts") or {}).items()
         }
+        # whether any script's letters are ASCII (none are: a plain ASCII message is in none)
+        self.ascii_scripts = any(script.match(chr(code)) for script in self.scripts.values() for code in range(128))
         self.patterns: List[Tuple[str, str, re.Pattern]] = []
+        # the patterns an ASCII text can match: a phrase with a letter outside ASCII (after
+        # folding) is a literal in its pattern, which no ASCII text contains
+        self.ascii_patterns: List[Tuple[str, str, re.Pattern]] = []
         for language, findings in (rules.get("red_flags") or {}).items():
             for finding_id, phrases in findings.items():
                 for phrase in phrases:
@@ -75,6 +84,11 @@ class LanguageGuard:
                     bounded = all(c.isascii() or _latin(c) or not c.isalpha() for c in folded)
                     pattern = rf"(?<!\w){body}(?!\w)" if bounded else body
                     self.patterns.append((language, str(finding_id), re.compile(pattern)))
+                    if folded.isascii():
+                        self.ascii_patterns.append(self.patterns[-1])
+        # one search for any of them first: where none matches anywhere (most messages), no
+        # single pattern does either
+        self.any_pattern = re.compile("|".join(f"(?:{p.pattern})" for _, _, p in self.patterns) or "(?!)")
 
     @classmethod
     def load(cls, path: Path = LANGUAGES_PATH) -> LanguageGuard:
@@ -85,7 +99,7 @@ class LanguageGuard:
         letters = [c for c in text if c.isalpha()]
         if not letters:
             return None
-        for name, script in self.scripts.items():
+        for name, script in self.scripts.items() if self.ascii_scripts or not text.isascii() else ():
             if sum(1 for c in letters if script.match(c)) > len(letters) * 0.3:
                 return name
         words = [w for w in _WORD.findall(_fold(text)[0])]
@@ -107,7 +121,9 @@ class LanguageGuard:
             return []
         folded, origin = _fold(text)
         found: List[Match] = []
-        for language, finding_id, pattern in self.patterns:
+        if not self.any_pattern.search(folded):
+            return found
+        for language, finding_id, pattern in self.ascii_patterns if folded.isascii() else self.patterns:
             for match in pattern.finditer(folded):
                 start = origin[match.start()]
                 end = origin[match.end() - 1] + 1

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from crs.helpline import auth
 from crs.helpline.cases import Derived, derive
 from crs.helpline.schema import audit, cases, login_failures, notes, nurses, reply_addresses, sessions
+from crs.sqlite_reads import KeptReads
 
 MAX_NOTE = 4000
 
@@ -72,6 +73,7 @@ class Sealer:
 class HelplineStore:
     def __init__(self, engine: sa.engine.Engine) -> None:
         self.engine = engine
+        self.reads = KeptReads(engine)
 
     # -- nurses and sessions ---------------------------------------------------------------
     def add_nurse(self, name: str, password: str, now: float | None = None) -> bool:
@@ -317,8 +319,7 @@ class HelplineStore:
     _HOLDER_SQL = sa.text(f"SELECT holder FROM {cases.name} WHERE conversation_id = :c AND status = 'open'")
 
     def holder(self, conversation_id: str) -> str | None:
-        with self.engine.connect() as db:
-            return db.execute(self._HOLDER_SQL, {"c": conversation_id}).scalar()
+        return self.reads.scalar(self._HOLDER_SQL, {"c": conversation_id})
 
     def claim(self, conversation_id: str, nurse: str, now: float) -> bool:
         """Atomic: one UPDATE that only succeeds while nobody holds the case."""

@@ -113,3 +113,91 @@ def test_assess_reads_any_spacing_and_points_into_the_text_as_written():
     result = intake.assess(default_engine(), text)
     assert result["level"] == "emergency"
     assert all(text[f["start"] : f["end"]] == f["text"] for f in result["findings"])
+
+
+def _fold_verbatim(text):
+    """crs.languages._fold before its ASCII shortcut (issue 13), verbatim."""
+    import unicodedata
+
+    from crs.languages import _latin
+
+    folded, origin = [], []
+    for index, char in enumerate(text):
+        decomposed = unicodedata.normalize("NFD", char.lower())
+        base = (
+            "".join(c for c in decomposed if not unicodedata.combining(c)) if char.isascii() or _latin(char) else char
+        )
+        base = {"ł": "l", "’": "'", "‘": "'"}.get(base, base)
+        for c in base:
+            folded.append(c)
+            origin.append(index)
+    return "".join(folded), origin
+
+
+def _red_flags_verbatim(guard, text):
+    from crs.languages import Match
+
+    if not text:
+        return []
+    folded, origin = _fold_verbatim(text)
+    found = []
+    for language, finding_id, pattern in guard.patterns:
+        for match in pattern.finditer(folded):
+            start = origin[match.start()]
+            end = origin[match.end() - 1] + 1
+            found.append(Match(finding_id, start, end, language, text[start:end]))
+    return found
+
+
+def _language_verbatim(guard, text):
+    from crs.languages import _WORD
+
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    for name, script in guard.scripts.items():
+        if sum(1 for c in letters if script.match(c)) > len(letters) * 0.3:
+            return name
+    words = [w for w in _WORD.findall(_fold_verbatim(text)[0])]
+    if not words:
+        return None
+    counts = {lang: sum(1 for w in words if w in markers) for lang, markers in guard.markers.items()}
+    english = counts.pop("english", 0)
+    if not counts:
+        return None
+    best = max(counts, key=lambda lang: counts[lang])
+    if counts[best] >= 2 and counts[best] > english:
+        return best
+    flagged = [m.language for m in _red_flags_verbatim(guard, text)]
+    return flagged[0] if flagged and english < 2 else None
+
+
+def test_other_languages_shortcuts_give_the_same_results():
+    """Issue 13: ASCII text folded at once, scripts and non-ASCII phrases skipped for it, one
+    search for any red-flag phrase first: the same language and the same matches as before."""
+    import random
+
+    import yaml
+
+    from crs.languages import LANGUAGES_PATH, _fold
+
+    guard = default_languages()
+    rules = yaml.safe_load(LANGUAGES_PATH.read_text(encoding="utf-8"))
+    phrases = [str(p) for findings in rules["red_flags"].values() for ps in findings.values() for p in ps]
+    markers = [str(w) for words in rules["markers"].values() for w in words]
+    pieces = phrases + markers + ["my dad", "has a", "fever", "I can't", "é", "ł", "’", "Ω", "ж", "  ", ".", "7", "\n"]
+    rng = random.Random(13)
+    matched = other = 0
+    for _ in range(3000):
+        words = [rng.choice(pieces) for _ in range(rng.randint(0, 8))]
+        if rng.random() < 0.3:
+            words = [w.upper() if rng.random() < 0.5 else w for w in words]
+        text = " ".join(words)
+        assert _fold(text) == _fold_verbatim(text)
+        found = guard.red_flags(text)
+        assert found == _red_flags_verbatim(guard, text), text
+        language = guard.language(text)
+        assert language == _language_verbatim(guard, text), text
+        matched += bool(found)
+        other += language is not None
+    assert matched > 500 and other > 500  # the comparison covers real matches
