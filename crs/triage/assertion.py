@@ -298,10 +298,10 @@ class AssertionReader:
             past = self.cues_in("past_markers", doc, *statement) or any(
                 token.norm_.endswith("ed") and len(token.norm_) > 4 for token in doc[statement[0] : statement[1]]
             )
-            # what is said now is read from the story itself (the other person up to just after
-            # the sign): "the caller says a friend had a fit" and "... had hallucinations, is
-            # that going to happen to me" are still stories
-            told = (max(statement[0], others[0][0]), min(statement[1], end + 2)) if others else statement
+            # what is said now is read from the story itself (the other person up to the sign):
+            # "the caller says a friend had a fit" and "my friend's son had a fit is that
+            # common" are still stories
+            told = (max(statement[0], others[0][0]), min(statement[1], end)) if others else statement
             reported_now = bool(others) and any(t.norm_ in _PRESENT_TENSE for t in doc[told[0] : told[1]])
             if past and not reported_now and not self.cues_in("ongoing_markers", doc, *told):
                 return "historical"

@@ -207,3 +207,22 @@ def test_background_is_only_what_the_lists_and_treatment_names_hold(engine):
     ]:
         doc = engine._doc(fold(text)[0])
         assert engine.is_background(doc, 0, len(doc)) is expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my neighbour's daughter had a fit after her cells, is that common",
+        "somebody in our facebook support group went blue after CAR-T. How often does that happen?",
+    ],
+)
+def test_a_story_about_someone_elses_relative_or_a_group_member_is_not_a_report(engine, text):
+    assert engine.assess(text).level == "none", engine.assess(text).findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my neighbour's daughter had a fit and is still fitting now", "my friends dad cant breathe"],
+)
+def test_someone_elses_relative_now_is_still_a_report(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
