@@ -165,7 +165,13 @@ def learned_findings(
             # the only "not" before it is the stray one of broken grammar ("he is not can wake up")
             finding = with_assertion(finding, "present")
         if finding.assertion == "present":
-            if any(_negates(doc, i) and not _denies_existence(doc, i, label) for i in detection.against):
+            idioms_of_negation = engine.assertions.matches("negation_idioms", doc)
+            if any(
+                _negates(doc, i)
+                and not _denies_existence(doc, i, label)
+                and not any(s <= i < e for s, e in idioms_of_negation)  # "he never had this before"
+                for i in detection.against
+            ):
                 finding = with_assertion(finding, "negated")
             elif is_information_question(doc, seg_start, seg_end):
                 finding = with_assertion(finding, "hypothetical")

@@ -226,3 +226,16 @@ def test_a_story_about_someone_elses_relative_or_a_group_member_is_not_a_report(
 )
 def test_someone_elses_relative_now_is_still_a_report(engine, text):
     assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the reading on his oxygen clip is 88",  # a device's reading, not something read
+        "I saw that his lips were blue",
+        "she is shaking all over and her eyes went back, he never had this before",
+        "he never had anything like this, his whole body is jerking and he wont answer",
+    ],
+)
+def test_a_reading_a_sight_and_never_before_stay_reports(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
