@@ -125,7 +125,7 @@ _YES_NO_STARTS = {
 # CRS cause seizures"), not a predicate with a dropped subject ("is very confused, normal?").
 _AFTER_SUBJECT = {
     *("a", "an", "one", "the", "be", "normal", "common", "dangerous", "serious", "something", "part", "related"),
-    *("linked", "cause", "causes", "mean", "means", "considered", "always", "usually", "also", "ever", "an"),
+    *("linked", "cause", "causes", "mean", "means", "considered", "always", "usually", "also", "ever"),
 }
 _CAUSE_VERBS = {"cause", "causes", "give", "gives", "mean", "means", "trigger", "triggers"}
 _PEOPLE_AND_NOW = {

@@ -169,15 +169,14 @@ class TriageEngine:
 
     def _background_words(self, lists: Dict[str, Any]) -> frozenset:
         """The words of a background sentence: the rules' lists and the treatments' names."""
-        words = set()
+        names: List[str] = []
         if TREATMENTS_PATH.exists():
             data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) or {}
             for treatment in data.get("treatments") or []:
-                for name in list(treatment.get("names") or []) + list(treatment.get("aliases") or []):
-                    words.update(t.norm_ for t in self._doc(fold(str(name))[0]) if not t.is_punct)
+                names += [str(name) for name in (treatment.get("names") or []) + (treatment.get("aliases") or [])]
         if NLU_TREATMENTS_PATH.exists():  # the drug names people write, as the classifier learned them
-            for name in re.findall(r"\[([^\]]+)\]\(treatment\)", NLU_TREATMENTS_PATH.read_text(encoding="utf-8")):
-                words.update(t.norm_ for t in self._doc(fold(name)[0]) if not t.is_punct)
+            names += re.findall(r"\[([^\]]+)\]\(treatment\)", NLU_TREATMENTS_PATH.read_text(encoding="utf-8"))
+        words = {t.norm_ for name in names for t in self._doc(fold(name)[0]) if not t.is_punct}
         # a treatment's name never brings a word of a sign ("fever" of "fever reducers")
         words -= phrase_words(p for spec in self.rules["findings"] for p in spec["phrases"])
         return frozenset(words | {str(word) for values in lists.values() for word in values or []})

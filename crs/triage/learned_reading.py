@@ -30,14 +30,12 @@ MIN_SEGMENT_WORDS = 3
 MIN_KNOWN_WORDS = 2  # words of the corpus a segment needs before the classifier is heard
 WINDOW = 20  # tokens of a window over a long sentence (half of it overlaps the next)
 WHOLE_MESSAGE = 30  # a message this short is also read whole
-CONCERN_SHARE = 0.5
+CONCERN_SHARE = 0.5  # a sentence this close to the "any red flag" threshold starts the check
 # A weak guess this far below its own threshold is explained away by a milder symptom the rules
 # read as present in the same sentence (measured on held-out folds of the corpus: 60 fewer
-# over-triaged messages, no emergency lost).
+# over-triaged messages, no emergency lost), unless the symptom goes with that red flag.
 EXPLAIN_SHARE = 0.3
-COMPANIONS = {
-    "dizziness": ("low_blood_pressure", "rapid_heartbeat")
-}  # a sentence this close to the "any red flag" threshold starts the check
+COMPANIONS = {"dizziness": ("low_blood_pressure", "rapid_heartbeat")}
 # Where the learned detector's sentences end.
 SEGMENT_BREAKS = {".", "!", "?", ";", "\n", "…"}
 STRONG_SEGMENT_BREAKS = {"but", "however", "although", "though", "whereas"}
@@ -144,6 +142,7 @@ def learned_findings(
         # their reading stands
         return not any(f.id in RELATED.get(label, (label,)) and char_start <= f.start < char_end for f in found)
 
+    idioms_of_negation = engine.assertions.matches("negation_idioms", doc)  # "he never had this before"
     for detection in engine.learned.detect(words, parts, engine.is_red_flag, probabilities, wanted):
         label = detection.label
         seg_start, seg_end = detection.segment
@@ -165,11 +164,10 @@ def learned_findings(
             # the only "not" before it is the stray one of broken grammar ("he is not can wake up")
             finding = with_assertion(finding, "present")
         if finding.assertion == "present":
-            idioms_of_negation = engine.assertions.matches("negation_idioms", doc)
             if any(
                 _negates(doc, i)
                 and not _denies_existence(doc, i, label)
-                and not any(s <= i < e for s, e in idioms_of_negation)  # "he never had this before"
+                and not any(s <= i < e for s, e in idioms_of_negation)
                 for i in detection.against
             ):
                 finding = with_assertion(finding, "negated")
@@ -210,8 +208,7 @@ def _denies_existence(doc: Doc, index: int, label: str) -> bool:
     for a hallucination that is the description, not a denial of the sign."""
     if label not in EXISTENCE_SIGNS:
         return False
-    following = [t.norm_ for t in doc[index + 1 : index + 4] if not t.is_punct]
-    return any(word in EXISTENCE for word in following[:3])
+    return any(t.norm_ in EXISTENCE for t in doc[index + 1 : index + 4] if not t.is_punct)
 
 
 def _negates(doc: Doc, index: int) -> bool:

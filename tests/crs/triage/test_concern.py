@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crs.triage import default_engine
 from crs.triage.engine import TriageEngine
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return default_engine()
 
 
 @pytest.mark.parametrize(

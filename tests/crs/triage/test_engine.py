@@ -11,15 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crs.triage import LEVELS, TriageEngine, default_engine, fold
+from crs.triage import LEVELS, fold
 
 CASES = yaml.safe_load((Path(__file__).parent / "sets" / "cases.yml").read_text())
 RESULTS: dict = {}
-
-
-@pytest.fixture(scope="module")
-def engine() -> TriageEngine:
-    return default_engine()
 
 
 def rank(level: str) -> int:

@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from crs.triage import default_engine
 from crs.triage.engine import TriageEngine
 from crs.triage.learned import ANY_RED_FLAG, MODEL_PATH, LearnedDetector, corpus_digest, load_corpus
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def engine() -> TriageEngine:
-    return default_engine()
 
 
 def test_the_corpus_is_large_varied_and_labelled_with_known_ids(engine):

@@ -8,13 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from crs.triage import default_engine
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return default_engine()
-
 
 @pytest.mark.parametrize(
     "text",

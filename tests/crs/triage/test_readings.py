@@ -6,14 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from crs.triage import default_engine
 from crs.triage.engine import RULES_PATH
 from crs.triage.number_words import digits_for_words
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return default_engine()
 
 
 @pytest.mark.parametrize(
