@@ -9,7 +9,12 @@ classifier relied on (its evidence), and in addition:
 - a word inside the evidence that speaks against the label and is a negation ("my heart isnt
   racing") makes it negated;
 - an information question with nobody in it ("what does low blood pressure feel like?") makes
-  it hypothetical.
+  it hypothetical;
+- a weak guess, or the "concern" of a sentence close to a red flag, on a statement that is only
+  context for a question of its own ("We have two cats. Can they stay at home during CAR-T?",
+  "my dad starts teclistamab next week does he have to stay in") is dropped, unless something in
+  the message is told in the present ("tonight", "since", "keeps") or the question points back at
+  the statement or names a sign ("is that normal?", "is shaking a side effect?") (issue 11).
 """
 
 from __future__ import annotations
@@ -103,15 +108,148 @@ def segment_probabilities(engine: TriageEngine, doc: Doc, parts: List[Tuple[int,
 
 QUESTION_STARTS = INFO_QUESTION_STARTS | {
     *("is", "are", "can", "could", "does", "do", "did", "will", "would", "should", "has", "have", "was", "were"),
+    *("who", "am"),
+}
+# words that join a follow-up to the conversation before the question word ("and then what
+# happens", "so who do we call", "like which ones"): the question starts after them
+LEADING_JOINERS = {
+    "and",
+    "so",
+    "but",
+    "ok",
+    "okay",
+    "then",
+    "also",
+    "like",
+    "right",
+    "well",
+    "oh",
+    "sorry",
+    "um",
+    "hmm",
 }
 
 
 def is_question(doc: Doc, start: int, end: int) -> bool:
-    """A sentence that asks (a question mark after it, or a question word first)."""
+    """A sentence that asks (a question mark after it, or a question word first, after any words
+    that join it to what came before: "and then what happens")."""
     if end < len(doc) and doc[end].text == "?":
         return True
-    first = next((t for t in doc[start:end] if not t.is_punct), None)
+    words = [t for t in doc[start:end] if not t.is_punct]
+    first = next((t for t in words[:3] if t.norm_ not in LEADING_JOINERS), None)
     return first is not None and first.norm_ in QUESTION_STARTS
+
+
+# a question about what was just told: the told is the matter ("is that normal?", "is this CRS?")
+REFERS_TO_TOLD = {
+    *("this", "that", "thats", "these", "those", "normal", "ok", "okay", "fine", "serious", "bad", "dangerous"),
+    *("worry", "worried", "worrying", "now", "expected", "usual"),
+    *("call", "ring", "phone", "ambulance", "999", "911", "111", "ae", "a&e", "emergency", "urgent"),
+}
+# ... unless "this" or "that" names the subject ("this reaction", "that drug", "is that one of ...")
+NAMED_SUBJECTS = {
+    *("reaction", "syndrome", "crs", "cytokine", "storm", "condition", "treatment", "treatments", "therapy"),
+    *("immunotherapy", "drug", "drugs", "medicine", "medicines", "medication", "one", "ones", "kind", "sort"),
+    *("type", "word", "list", "page", "leaflet", "infusion", "dose", "business", "thing", "side"),
+}
+POINTERS = {"this", "that", "these", "those"}
+# ... or is what one gets or is at risk of ("more likely to get this", "known for this")
+TAKES_CRS = {
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "for",
+    "cause",
+    "causes",
+    "causing",
+    "of",
+    "from",
+    "have",
+    "having",
+    "with",
+}
+# words that put a statement in the present: it is a report, whatever the question after it
+TOLD_NOW = {
+    *("now", "today", "tonight", "since", "still", "currently", "keeps", "keep", "keeping", "suddenly"),
+    *("morning", "afternoon", "evening", "night", "minutes", "moment"),
+}
+# a question put after a statement without a stop: an auxiliary before its subject ("my dad starts
+# glofitamab tmrw does he have to stay in", "... is that one of the risky ones")
+INVERTING = {"is", "are", "am", "r", "can", "could", "does", "do", "did", "will", "would", "should", "has", "have"}
+INVERTED_SUBJECTS = {"i", "he", "she", "they", "we", "you", "u", "it", "that", "this", "kids", "children", "there"}
+
+
+def _asks(doc: Doc, start: int, end: int) -> bool:
+    """A sentence that plainly asks: "what", "how", "why", "who" ... first (after "and", "so" ...),
+    or a question mark after it with an auxiliary first or before its subject ("after his CAR-T
+    will he be able to play?"), or with nobody in it ("this medicine make CRS?"). Not an
+    auxiliary first alone ("Is since morning"), nor a statement about someone with a question
+    mark ("I think he's a bit blue round the edges??")."""
+    words = [t for t in doc[start:end] if not t.is_punct]
+    first = next((t for t in words[:3] if t.norm_ not in LEADING_JOINERS), None)
+    if first is not None and (first.norm_ in INFO_QUESTION_STARTS or first.norm_ == "who"):
+        return True
+    if not (end < len(doc) and doc[end].text == "?") or first is None:
+        return False
+    return (
+        first.norm_ in QUESTION_STARTS
+        or _inverted_question(doc, start, end, after=0) is not None
+        or any(t.norm_ in INFO_QUESTION_STARTS for t in words)  # "he must stay how long after?"
+        or not any(t.norm_ in PEOPLE for t in words)
+    )
+
+
+def _about_the_told(doc: Doc, start: int, end: int, spans: Spans) -> bool:
+    """A question about what the rest of the message tells: it points back at it ("is that
+    normal?") or names a sign ("is shaking a side effect?")."""
+    for index in range(start, end):
+        word = doc[index].norm_
+        if word not in REFERS_TO_TOLD:
+            continue
+        if word not in POINTERS:
+            return True
+        following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+        before = doc[index - 1].norm_ if index > start else ""
+        if following not in NAMED_SUBJECTS and before not in TAKES_CRS:
+            return True
+    return any(start <= s_start < end for s_start, _, _ in spans)
+
+
+def _inverted_question(doc: Doc, start: int, end: int, after: int = 2) -> int | None:
+    """Where a question put after a statement without a stop begins (at least `after` words in),
+    if one does."""
+    for index in range(start + after, end - 2):
+        if doc[index].norm_ in INVERTING and doc[index + 1].norm_ in INVERTED_SUBJECTS:
+            return index
+    return None
+
+
+def asks_for_information(
+    doc: Doc, parts: List[Tuple[int, int]], segment: Tuple[int, int], spans: Spans, evidence: int | None = None
+) -> bool:
+    """The segment is a statement with nothing in the present, and a question of its own follows
+    or comes before it (another sentence, or one put after it without a stop), not about what it
+    tells ("is that normal?", "should I worry?") nor naming a sign ("is shaking a side effect? my
+    arms went into spasms"): the statement is context for the question ("my son is 9. is ATG a
+    CRS drug?", "my dad starts glofitamab tmrw does he have to stay in"). `evidence`: where the
+    words the classifier relied on end; they must be in the statement."""
+    seg_start, seg_end = segment
+    questions = [
+        (start, end) for start, end in parts if not (start <= seg_start and seg_end <= end) and _asks(doc, start, end)
+    ]
+    inverted = _inverted_question(doc, seg_start, seg_end)
+    if inverted is not None and (evidence is None or evidence <= inverted):
+        questions.append((inverted, seg_end))
+    asking = [
+        (start, end)
+        for start, end in questions
+        if not _about_the_told(doc, start, end, spans) and (evidence is None or not start < evidence <= end)
+    ]
+    # nothing told in the present anywhere outside the questions ("Tonight though he's convinced
+    # the nurses are hiding in the garden")
+    told = [t for t in doc if not any(start <= t.i < end for start, end in asking)]
+    return bool(asking) and not any(t.norm_ in TOLD_NOW for t in told)
 
 
 def is_information_question(doc: Doc, start: int, end: int) -> bool:
@@ -150,6 +288,8 @@ def learned_findings(
             continue
         if detection.weak and is_question(doc, seg_start, seg_end):
             continue  # a weak guess on a question ("can CRS happen with blinatumomab too?")
+        if detection.weak and asks_for_information(doc, parts, detection.segment, spans, detection.end):
+            continue  # context before an information question ("my son is 9. is ATG a CRS drug?")
         if detection.weak and _explained(engine, detection, doc, origin, found):
             continue
         if engine.is_background(doc, seg_start, seg_end):
@@ -228,6 +368,8 @@ def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, 
     for (start, end), probs in zip(parts, segment_probabilities(engine, doc, parts), strict=True):
         if is_question(doc, start, end) or engine.is_background(doc, start, end):
             continue  # a question is answered; the check is for reports
+        if asks_for_information(doc, parts, (start, end), spans):
+            continue  # context for a question of its own ("I live alone. who do I ring?")
         if probs.get(ANY_RED_FLAG, 0.0) >= CONCERN_SHARE * threshold:
             if engine.assertions.read(doc, start, end, "emergency", spans) == "present":
                 return start, end

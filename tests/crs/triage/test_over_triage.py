@@ -232,3 +232,44 @@ def test_someone_elses_relative_now_is_still_a_report(engine, text):
 )
 def test_a_reading_a_sight_and_never_before_stay_reports(engine, text):
     assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+# Issue 11: questions told with context, and follow-ups. A weak guess of the learned detector, or
+# its "concern", on a statement that is only context for a question of its own (who someone is,
+# home, pets, work, the treatment planned) gives no finding; a follow-up that starts with "and",
+# "so" ... before its question word is a question.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "and then what happens",
+        "so which ones do they use",
+        "and how quickly",
+        "We have three dogs and a cat. Can they stay at home during CAR-T?",
+        "My grandad is 90 and lives by himself. Will he be kept in after his infusion?",
+        "I'm 67 and work in a school. When can I go back after teclistamab?",
+        "My daughter is 12 and loves swimming. After her CAR-T can she go back in the pool?",
+        "I live two hours from the hospital. Do we have to stay nearby afterwards?",
+        "my dad starts teclistamab next week does he have to stay in",
+    ],
+)
+def test_context_for_a_question_of_its_own_is_not_a_report(engine, text):
+    triage = engine.assess(text)
+    assert (triage.level, triage.concern) == ("none", None), triage
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the statement is in the present, wherever the marker is
+        "My dad had CAR-T on Monday. Tonight he thinks there are people in the garden. Should I bring anything to clinic?",
+        # the question names a sign, or points back at what is told
+        "is shaking a side effect of this? my arms jerked about and I couldn't control them",
+        "he is talking to his brother who died years ago. is that a side effect",
+        "She keeps staring at the wall and won't answer me. What does CRS do to the brain?",
+        "My husband is 70 and had his cells on Friday. He's not making any sense this morning. What are the signs of CRS?",
+        "I live alone and my heart is pounding so hard I can see it in my neck. Who do I ring?",
+        "my son is 9 and keeps seeing spiders on the wall. can CRS do that?",
+    ],
+)
+def test_a_report_told_with_a_question_stays_an_emergency(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
