@@ -64,6 +64,29 @@ CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "sid
 REMEDY_TOPICS = {"treatment", "prevention"}
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_ASKING_START = re.compile(
+    r"^\W*(?:(?:and|so|but|ok|okay|then|also|sorry|please|thanks|thank you)\b[\s,]*)*"
+    r"(?:what|whats|what's|wat|how|why|which|who|when|where|is|are|am|can|could|does|do|did|will|would|"
+    r"should|shall|may|might|has|have|any|anything)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_part(text: str) -> str:
+    """The sentences of a message that ask, when others only give context ("My son is 8 and
+    loves football. After his CAR-T will he play again?"): what is asked decides the passage;
+    who someone is and what they have is context. The whole message when nothing, or everything,
+    asks."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    if len(sentences) < 2:
+        return text
+    asking = [s for s in sentences if s.endswith("?") or _ASKING_START.match(s)]
+    if not asking or len(asking) == len(sentences):
+        return text
+    return " ".join(asking)
+
+
 @dataclass
 class Asked:
     """What the NLU found in the message."""
@@ -275,13 +298,23 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
 
     names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
     model_text = asked.text  # what the answer model reads: a drug by its name, however heard
+    # what is asked, without the sentences that only give context (who, what treatment): the
+    # answer model reads it as well as the whole message, and the two readings count equally
+    question = asked_part(asked.text)
+    model_question = question
     if asked.treatments:
         # and the words it was heard as ("toss ill is you mab"): they say nothing else
         found = library.find_treatments(asked.text)
         names += [heard for _, heard in found]
-        model_text = fold(asked.text)
+        model_text, model_question = fold(asked.text), fold(question)
         for treatment, heard in found:
-            model_text = model_text.replace(heard, fold(treatment.names[0]))
+            named = fold(treatment.names[0])
+            model_text = model_text.replace(heard, named)
+            # a drug named in the context is what the question is about ("I take lenalidomide.
+            # Could that cause CRS?")
+            model_question = (
+                model_question.replace(heard, named) if heard in model_question else f"{named} {model_question}"
+            )
     informative = [] if asked.by_button else ranker.informative(asked.text, names)
     words = ranker.expand(informative)
     follow_up = bool(context.get("words") or context.get("topic")) and not asked.by_button
@@ -307,6 +340,10 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
         covered, learned = ranker.learned.predict(model_text)
+        if question != asked.text:
+            asked_covered, asked_learned = ranker.learned.predict(model_question)
+            covered = (covered + asked_covered) / 2
+            learned = {pid: (learned.get(pid, 0.0) + asked_learned.get(pid, 0.0)) / 2 for pid in learned}
         if unknown_words and asked.intent == "out_of_scope" and not treatments and not follow_up:
             # the classifier says off the subject and most words are ones the sources never use
             # ("can you recommend a good pizza place?"): the answer model has seen nothing like

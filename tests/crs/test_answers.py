@@ -316,3 +316,21 @@ def test_in_a_follow_up_the_list_item_asked_about_before_comes_first():
         lungs_at = next((i for i, text in enumerate(quotes) if "• lungs" in text), len(quotes))
         assert brain_at < lungs_at, quotes
     assert any("neurolog" in text.lower() or "• brain" in text for text in quotes[:2]), quotes
+
+
+def test_the_asked_part_of_a_message_with_context():
+    from crs.answers import asked_part
+
+    assert asked_part("I am 79 and was a teacher. How soon does CRS start?") == "How soon does CRS start?"
+    assert asked_part("We have two dogs. so can they stay home") == "so can they stay home"
+    # nothing but a question, or nothing that asks: the whole message
+    assert asked_part("What is CRS? How is it treated?") == "What is CRS? How is it treated?"
+    assert asked_part("my dad starts glofitamab tomorrow") == "my dad starts glofitamab tomorrow"
+
+
+def test_context_before_a_question_does_not_take_over_the_answer():
+    # the answer model reads the question alone as well as the whole message (issue 11)
+    result = ask(
+        "I am 79 and was a teacher for forty years. How soon after CAR-T does CRS usually start?", "ask_symptoms"
+    )
+    assert "the onset of CRS can happen within a few days" in first_quotes(result)
