@@ -331,8 +331,15 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if after_uncovered and not carried:
         follow_up = False
 
-    if asked.intent == "ask_about_drug" and not treatments and (asked.unknown_treatment or not follow_up):
+    if asked.intent == "ask_about_drug" and not treatments and asked.unknown_treatment:
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
+    if asked.intent == "ask_about_drug" and not treatments and not follow_up:
+        unknown_drug = _drug_shaped(ranker, asked.text)
+        if unknown_drug:  # "does pembrolizumab cause CRS?", "tech list a mab"
+            return Answer(not_covered_reply(library, locale, None, asked.triage, unknown_drug, drug=True), {})
+        # taken for a drug question, but no drug named ("how soon after the car tea cells does it
+        # start"): judged like any question
+        asked = replace(asked, intent="nlu_fallback")
     known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
@@ -462,6 +469,28 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         "more": rest,
     }
     return Answer(reply, new_context)
+
+
+# the endings of drug names (monoclonal antibodies, cell therapies, kinase inhibitors ...)
+_DRUG_SHAPE = re.compile(
+    r"\b(?:[a-z]{3,}(?:mab|cel|cept|nib|platin|lidomide|rubicin|tinib|ciclib|parib|stat|kin|leukin)|mab)\b"
+)
+
+
+def _drug_shaped(ranker: Any, text: str) -> str | None:
+    """A word shaped like a drug's name that the sources never use ("pembrolizumab"), or a name
+    heard as words that ends so ("tech list a mab")."""
+    folded = fold(text)
+    for match in _DRUG_SHAPE.finditer(folded):
+        word = match.group(0)
+        if word == "mab":
+            before = re.findall(r"[a-z]+", folded[: match.start()])[-3:]
+            while before and before[0] in ranker.stop:
+                before = before[1:]
+            return " ".join([*before, word]) if before else None
+        if word not in ranker.vocabulary:
+            return word
+    return None
 
 
 def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]:

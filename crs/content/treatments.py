@@ -54,7 +54,11 @@ def find_treatments(treatments: Sequence[Treatment], text: str) -> List[Tuple[Tr
     for treatment in treatments:
         match = treatment.pattern.search(folded)
         if match:
-            found.append((treatment, match.group(0)))
+            # a short alias may be the start of the name heard as words ("dexa meth a zone"): all
+            # of those words are the name
+            short = " " not in match.group(0) and match.group(0) not in {fold(n) for n in treatment.names}
+            heard = _heard_as_words(treatment, words) if short else None
+            found.append((treatment, heard if heard and match.group(0) in heard.split() else match.group(0)))
             continue
         # one-word names: tolerate a typo or two in longer names ("ritiximab", "revlamid")
         # (issue 13: the names and their limits once per treatment, not again for every word)

@@ -334,3 +334,31 @@ def test_context_before_a_question_does_not_take_over_the_answer():
         "I am 79 and was a teacher for forty years. How soon after CAR-T does CRS usually start?", "ask_symptoms"
     )
     assert "the onset of CRS can happen within a few days" in first_quotes(result)
+
+
+def test_a_short_alias_at_the_start_of_a_name_heard_as_words_takes_all_of_them():
+    assert LIBRARY.find_treatments("why do they give dexa meth a zone first") == [
+        (next(t for t in LIBRARY.treatments if t.id == "dexamethasone"), "dexa meth a zone")
+    ]
+    # a full name stays itself; an alias alone stays the alias
+    assert [h for _, h in LIBRARY.find_treatments("tocilizumab is what kind of medicine")] == ["tocilizumab"]
+    assert [h for _, h in LIBRARY.find_treatments("is dexa a steroid")][0] == "dexa"
+    # CAR-T heard as "car tea"
+    assert [t.id for t, _ in LIBRARY.find_treatments("how soon after the car tea cells")] == ["car_t"]
+
+
+def test_a_drug_question_without_a_drug_anyone_can_find():
+    # a name shaped like a drug's that the sources never use: not covered, and named
+    for text, name in [
+        ("Does pembrolizumab cause CRS?", "pembrolizumab"),
+        ("does tech list a mab cause it", "tech list a mab"),
+    ]:
+        reply = ask(text, "ask_about_drug").reply
+        assert reply.payload["coverage"] == "not_covered" and not reply.payload["quotes"], text
+        assert reply.payload.get("unknown_treatment") == name
+    # taken for a drug question with no drug in it: judged like any question
+    reply = ask("how soon after the treatment does cytokine release syndrome start", "ask_about_drug").reply
+    assert reply.payload["coverage"] == "answered"
+    assert "onset of CRS can happen within a few days" in first_quotes(
+        ask("how soon after the treatment does cytokine release syndrome start", "ask_about_drug")
+    )
