@@ -363,6 +363,8 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
+            if context.get("grade") is not None and grade is None and not _OTHER_GRADE.search(asked.text):
+                kept.append(f"grade {context['grade']}")  # "is that serious?" after "I had grade 2"
             leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + model_text)
             learned = leaning
     thresholds = ranker.config.not_covered
@@ -471,6 +473,8 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     return Answer(reply, new_context)
 
 
+# a follow-up about another grade than the last one ("and 4?", "and the worst one?")
+_OTHER_GRADE = re.compile(r"\b(?:[1-4]|one|two|three|four|worst|mildest|highest|lowest|next|other|severe|mild)\b", re.I)
 # the endings of drug names (monoclonal antibodies, cell therapies, kinase inhibitors ...)
 _DRUG_SHAPE = re.compile(
     r"\b(?:[a-z]{3,}(?:mab|cel|cept|nib|platin|lidomide|rubicin|tinib|ciclib|parib|stat|kin|leukin)|mab)\b"

@@ -54,6 +54,11 @@ STRAY_NOT_BEFORE = {
     *("can", "could", "will", "would", "is", "are", "was", "were", "have", "has", "do", "does", "did"),
     *("be", "able", "stop", "stopping", "stopped", "understand", "know", "making", "make"),
 }
+# what is normal: "not" before one of these describes a sign ("words not correct")
+NORMAL_STATES = {
+    *("correct", "right", "normal", "properly", "proper", "clear", "clearly", "ok", "okay", "well"),
+    *("good", "usual", "himself", "herself", "themselves", "myself", "yourself", "sense"),
+}
 INFO_QUESTION_STARTS = {"what", "whats", "how", "hows", "why", "which", "wat", "wot", "wht"}
 PEOPLE = {
     *("i", "im", "ive", "me", "my", "he", "hes", "him", "his", "she", "shes", "her", "they", "theyre", "them"),
@@ -352,11 +357,12 @@ def _denies_existence(doc: Doc, index: int, label: str) -> bool:
 
 
 def _negates(doc: Doc, index: int) -> bool:
-    """A negation word that is not the stray "not" of broken grammar."""
+    """A negation word that is not the stray "not" of broken grammar, nor one that denies what is
+    normal ("words not correct", "not right", "not himself"): that describes the sign."""
     if doc[index].norm_ not in NEGATIONS:
         return False
     following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
-    return following not in STRAY_NOT_BEFORE
+    return following not in STRAY_NOT_BEFORE and following not in NORMAL_STATES
 
 
 def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, int] | None:

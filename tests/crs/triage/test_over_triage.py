@@ -273,3 +273,12 @@ def test_context_for_a_question_of_its_own_is_not_a_report(engine, text):
 )
 def test_a_report_told_with_a_question_stays_an_emergency(engine, text):
     assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+def test_a_negation_of_what_is_normal_describes_the_sign(engine):
+    # "words not correct" says the words are wrong: not a denial of a language problem (fresh12's
+    # one miss, an emergency the engine before this round missed too)
+    assert engine.assess("now she speak strange, words not correct, she cannot say her own name").level == "emergency"
+    # a denial of the sign itself still holds
+    assert engine.assess("his speech is not slurred at all").level == "none"
+    assert engine.assess("she is not confused, knows where she is").level == "none"
