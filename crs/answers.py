@@ -335,10 +335,12 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     if asked.intent == "ask_about_drug" and not treatments and not follow_up:
         unknown_drug = _drug_shaped(ranker, asked.text)
-        if unknown_drug:  # "does pembrolizumab cause CRS?", "tech list a mab"
+        if unknown_drug or ranker.unknown(ranker.informative(asked.text, names)):
+            # a name the sources never use ("does pembrolizumab cause CRS?", "is crs a side
+            # effect of keytruda?"): named when it is shaped like a drug's
             return Answer(not_covered_reply(library, locale, None, asked.triage, unknown_drug, drug=True), {})
-        # taken for a drug question, but no drug named ("how soon after the car tea cells does it
-        # start"): judged like any question
+        # taken for a drug question, but every word is one the sources use ("can my medicine
+        # cause it?"): judged like any question
         asked = replace(asked, intent="nlu_fallback")
     known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
