@@ -174,6 +174,8 @@ TAKES_CRS = {
     "having",
     "with",
 }
+# ... or is asked whether it causes CRS ("can that cause CRS too?")
+CAUSING = {"cause", "causes", "trigger", "triggers", "give", "gives", "bring", "lead", "linked", "raise", "increase"}
 # words that put a statement in the present: it is a report, whatever the question after it
 TOLD_NOW = {
     *("now", "today", "tonight", "since", "still", "currently", "keeps", "keep", "keeping", "suddenly"),
@@ -182,7 +184,9 @@ TOLD_NOW = {
 # a question put after a statement without a stop: an auxiliary before its subject ("my dad starts
 # glofitamab tmrw does he have to stay in", "... is that one of the risky ones")
 INVERTING = {"is", "are", "am", "r", "can", "could", "does", "do", "did", "will", "would", "should", "has", "have"}
-INVERTED_SUBJECTS = {"i", "he", "she", "they", "we", "you", "u", "it", "that", "this", "kids", "children", "there"}
+INVERTED_SUBJECTS = {
+    *("i", "he", "she", "they", "we", "you", "u", "it", "that", "this", "kids", "children", "there", "crs"),
+}
 
 
 def _asks(doc: Doc, start: int, end: int) -> bool:
@@ -216,8 +220,11 @@ def _about_the_told(doc: Doc, start: int, end: int, spans: Spans) -> bool:
             return True
         following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
         before = doc[index - 1].norm_ if index > start else ""
-        if following not in NAMED_SUBJECTS and before not in TAKES_CRS:
-            return True
+        if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
+            continue  # "this reaction", "can that cause CRS?", "more likely to get this"
+        if word == "that" and before and before not in QUESTION_STARTS | LEADING_JOINERS | {"about", "like"}:
+            continue  # "the drugs that can cause it": a relative pronoun
+        return True
     return any(start <= s_start < end for s_start, _, _ in spans)
 
 
@@ -254,7 +261,12 @@ def asks_for_information(
     # nothing told in the present anywhere outside the questions ("Tonight though he's convinced
     # the nurses are hiding in the garden")
     told = [t for t in doc if not any(start <= t.i < end for start, end in asking)]
-    return bool(asking) and not any(t.norm_ in TOLD_NOW for t in told)
+    return bool(asking) and not any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told)
+
+
+def _greeting(doc: Doc, index: int) -> bool:
+    """ "Good morning", "good evening": not a time something happened."""
+    return index > 0 and doc[index - 1].norm_ == "good"
 
 
 def is_information_question(doc: Doc, start: int, end: int) -> bool:
@@ -293,8 +305,12 @@ def learned_findings(
             continue
         if detection.weak and is_question(doc, seg_start, seg_end):
             continue  # a weak guess on a question ("can CRS happen with blinatumomab too?")
-        if detection.weak and asks_for_information(doc, parts, detection.segment, spans, detection.end):
+        # (over the whole message, a weak guess may take words of the question too)
+        evidence_end = None if detection.segment == (0, len(doc)) else detection.end
+        if detection.weak and asks_for_information(doc, parts, detection.segment, spans, evidence_end):
             continue  # context before an information question ("my son is 9. is ATG a CRS drug?")
+        if detection.weak and _within_a_question(doc, parts, detection):
+            continue  # read over the whole message, its words are a question's ("who decides where")
         if detection.weak and _explained(engine, detection, doc, origin, found):
             continue
         if engine.is_background(doc, seg_start, seg_end):
@@ -365,6 +381,31 @@ def _negates(doc: Doc, index: int) -> bool:
     return following not in STRAY_NOT_BEFORE and following not in NORMAL_STATES
 
 
+def _within_a_question(doc: Doc, parts: List[Tuple[int, int]], detection: Detection) -> bool:
+    """The words the classifier relied on all lie in a sentence that asks."""
+    return any(
+        start <= detection.start
+        and detection.end <= end
+        and (start, end) != detection.segment
+        and _asks(doc, start, end)
+        for start, end in parts
+    )
+
+
+FRAGMENT_STARTS = {"and", "or", "what", "how"}
+
+
+def _fragment_follow_up(doc: Doc, start: int, end: int) -> bool:
+    """ "and for the severe ones", "what about older people": a follow-up that asks the last
+    question about something else, about nobody."""
+    words = [t.norm_ for t in doc[start:end] if not t.is_punct]
+    if len(words) < 2 or words[0] not in FRAGMENT_STARTS:
+        return False
+    if words[0] in ("what", "how") and words[1] != "about":
+        return False
+    return not any(word in PEOPLE for word in words)
+
+
 def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, int] | None:
     """A sentence the classifier finds close to a red flag (at least half-way to its "any red
     flag" threshold) that is not a question, read as present by the assertion rules."""
@@ -376,6 +417,8 @@ def learned_concern(engine: TriageEngine, doc: Doc, spans: Spans) -> Tuple[int, 
             continue  # a question is answered; the check is for reports
         if asks_for_information(doc, parts, (start, end), spans):
             continue  # context for a question of its own ("I live alone. who do I ring?")
+        if _fragment_follow_up(doc, start, end):
+            continue  # "and for the severe ones": the last question again about something else
         if probs.get(ANY_RED_FLAG, 0.0) >= CONCERN_SHARE * threshold:
             if engine.assertions.read(doc, start, end, "emergency", spans) == "present":
                 return start, end

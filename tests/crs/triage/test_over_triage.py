@@ -282,3 +282,36 @@ def test_a_negation_of_what_is_normal_describes_the_sign(engine):
     # a denial of the sign itself still holds
     assert engine.assess("his speech is not slurred at all").level == "none"
     assert engine.assess("she is not confused, knows where she is").level == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a relative "that", or "that" asked about as a cause, does not point back at a state
+        "My sister is on rituximab for her lymphoma. Is that one of the drugs that can cause it?",
+        "My mum was given ATG as part of her treatment. Can that cause CRS too?",
+        # "good evening" is no time of day something happened; over the whole message too
+        "Good evening. My dad is 81 and starts CAR-T in May. Is he at more risk because of his age?",
+        # a follow-up about something else, about nobody
+        "and for the milder ones",
+        "what about older people",
+        # a question put after a statement without a stop, about CRS
+        "my wife had her infusion last week and im worried is crs dangerous",
+    ],
+)
+def test_more_context_for_a_question_is_not_a_report(engine, text):
+    triage = engine.assess(text)
+    assert (triage.level, triage.concern) == ("none", None), triage
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "and his lips are going blue",
+        "what about his breathing, it's really fast now",
+        "He keeps staring at nothing. Can that cause CRS?",
+        "he's been shaking and jerking for five minutes, is that one of the signs?",
+    ],
+)
+def test_follow_ups_and_questions_about_someone_now_stay_emergencies(engine, text):
+    assert engine.assess(text).level == "emergency", engine.assess(text).findings
