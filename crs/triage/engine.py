@@ -17,7 +17,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import spacy
 import yaml
@@ -56,6 +56,7 @@ class TriageEngine:
     def __init__(self, rules: Dict[str, Any], learned: LearnedDetector | None = None) -> None:
         self.rules = rules
         self.learned = learned
+        self._treatment_list: list | None = None  # the treatments, for drug names heard as words
         self.nlp = spacy.blank("en")
         # No tokenizer exceptions: they split the folded "cant" into "ca nt" and "wont" into "wo nt".
         self.nlp.tokenizer.rules = {}
@@ -133,6 +134,11 @@ class TriageEngine:
             return self.finding(finding_id, doc, start, end, text, origin, spans, value=value)
 
         findings += number_findings(doc, folded, self.numbers, finding_at)
+        syllables = [f for f in findings if f.assertion == "present" and re.fullmatch(r"[a-z]{2,5}", f.text.lower())]
+        if syllables:
+            # a short word of a drug's name heard as words is not a sign ("toss ill is you mab")
+            heard = self.heard_drug_names(text, around=syllables)
+            findings = [f for f in findings if not any(s <= f.start and f.end <= e for s, e in heard)]
         if self.learned is not None:
             findings += learned_findings(self, doc, text, origin, spans, findings)
         findings = resolve(findings)
@@ -162,6 +168,41 @@ class TriageEngine:
     def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""
         return self.answers.answer(text)
+
+    def heard_drug_names(self, text: str, around: Sequence[Finding] = ()) -> List[Tuple[int, int]]:
+        """Where a drug's name is heard as several words by voice-to-text ("toss ill is you mab",
+        "decks a meth a zone"; crs.content.treatments): character spans of the text (only near
+        the findings `around`, when given: a heard name is at most five words)."""
+        from crs.content.treatments import find_treatments
+        from crs.content.treatments import fold as fold_name
+
+        windows = [(max(0, f.start - 30), min(len(text), f.end + 30)) for f in around] or [(0, len(text))]
+        spans: List[Tuple[int, int]] = []
+        for first, last in windows:
+            part = text[first:last].lower()
+            for treatment, heard in find_treatments(self._treatments(), part):
+                if " " not in heard or heard in {fold_name(n) for n in treatment.names + treatment.aliases}:
+                    continue  # a name as written, not heard
+                words = r"[\W_]+".join(re.escape(word) for word in heard.split())
+                pattern = r"(?<![a-z0-9])" + words + r"(?![a-z0-9])"
+                spans += [(first + m.start(), first + m.end()) for m in re.finditer(pattern, part)]
+        return spans
+
+    def _treatments(self) -> list:
+        if self._treatment_list is None:
+            from crs.content.treatments import Treatment
+
+            data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) if TREATMENTS_PATH.exists() else {}
+            self._treatment_list = [
+                Treatment(
+                    str(t["id"]),
+                    str(t.get("label", t["id"])),
+                    tuple(t.get("names") or ()),
+                    tuple(t.get("aliases") or ()),
+                )
+                for t in (data or {}).get("treatments") or []
+            ]
+        return self._treatment_list
 
     def is_stop(self, text: str) -> bool:
         """A request to stop the yes/no check ("STOP", "cancel")."""

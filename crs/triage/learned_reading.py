@@ -204,7 +204,7 @@ def _asks(doc: Doc, start: int, end: int) -> bool:
     return (
         first.norm_ in QUESTION_STARTS
         or _inverted_question(doc, start, end, after=0) is not None
-        or any(t.norm_ in INFO_QUESTION_STARTS for t in words)  # "he must stay how long after?"
+        or any(t.norm_ in INFO_QUESTION_STARTS | {"when", "where"} for t in words)  # "he must stay how long after?"
         or not any(t.norm_ in PEOPLE for t in words)
     )
 

@@ -315,3 +315,15 @@ def test_more_context_for_a_question_is_not_a_report(engine, text):
 )
 def test_follow_ups_and_questions_about_someone_now_stay_emergencies(engine, text):
     assert engine.assess(text).level == "emergency", engine.assess(text).findings
+
+
+def test_a_drug_name_heard_as_words_brings_no_sign(engine):
+    # voice-to-text splits "tocilizumab" into words; "ill" in it is no report of being unwell
+    assert engine.assess("my wife had a drug called toss ill is you mab last night what is it").level == "none"
+    # the same word outside the name still counts
+    assert engine.assess("he is ill after the toss ill is you mab").level == "urgent"
+
+
+def test_a_when_question_after_context_is_a_question(engine):
+    triage = engine.assess("I work in factory. When I can go back to work after I have CRS?")
+    assert (triage.level, triage.concern) == ("none", None), triage
