@@ -23,6 +23,7 @@ import spacy
 import yaml
 from spacy.tokens import Doc
 
+from crs.content.treatments import Treatment, find_treatments
 from crs.settings import ROOT
 from crs.triage.answers import AnswerReader
 from crs.triage.assertion import AssertionReader, Spans
@@ -50,13 +51,27 @@ _ALL_CLEAR_GLUE = {
 }
 
 
+def _load_treatments() -> List[Treatment]:
+    """The treatments' names and aliases (data/content/treatments.yml), without their passages."""
+    data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) if TREATMENTS_PATH.exists() else None
+    return [
+        Treatment(
+            str(spec["id"]),
+            str(spec.get("label", spec["id"])),
+            tuple(str(name) for name in spec.get("names") or ()),
+            tuple(str(alias) for alias in spec.get("aliases") or ()),
+        )
+        for spec in (data or {}).get("treatments") or []
+    ]
+
+
 class TriageEngine:
     """Finds red flags and CRS symptoms in a message and reads how each is asserted."""
 
     def __init__(self, rules: Dict[str, Any], learned: LearnedDetector | None = None) -> None:
         self.rules = rules
         self.learned = learned
-        self._treatment_list: list | None = None  # the treatments, for drug names heard as words
+        self.treatments = _load_treatments()  # background words and drug names heard as words
         self.nlp = spacy.blank("en")
         # No tokenizer exceptions: they split the folded "cant" into "ca nt" and "wont" into "wo nt".
         self.nlp.tokenizer.rules = {}
@@ -173,36 +188,17 @@ class TriageEngine:
         """Where a drug's name is heard as several words by voice-to-text ("toss ill is you mab",
         "decks a meth a zone"; crs.content.treatments): character spans of the text (only near
         the findings `around`, when given: a heard name is at most five words)."""
-        from crs.content.treatments import find_treatments
-        from crs.content.treatments import fold as fold_name
-
         windows = [(max(0, f.start - 30), min(len(text), f.end + 30)) for f in around] or [(0, len(text))]
         spans: List[Tuple[int, int]] = []
         for first, last in windows:
             part = text[first:last].lower()
-            for treatment, heard in find_treatments(self._treatments(), part):
-                if " " not in heard or heard in {fold_name(n) for n in treatment.names + treatment.aliases}:
+            for treatment, heard in find_treatments(self.treatments, part):
+                if " " not in heard or treatment.pattern.fullmatch(heard):
                     continue  # a name as written, not heard
                 words = r"[\W_]+".join(re.escape(word) for word in heard.split())
                 pattern = r"(?<![a-z0-9])" + words + r"(?![a-z0-9])"
                 spans += [(first + m.start(), first + m.end()) for m in re.finditer(pattern, part)]
         return spans
-
-    def _treatments(self) -> list:
-        if self._treatment_list is None:
-            from crs.content.treatments import Treatment
-
-            data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) if TREATMENTS_PATH.exists() else {}
-            self._treatment_list = [
-                Treatment(
-                    str(t["id"]),
-                    str(t.get("label", t["id"])),
-                    tuple(t.get("names") or ()),
-                    tuple(t.get("aliases") or ()),
-                )
-                for t in (data or {}).get("treatments") or []
-            ]
-        return self._treatment_list
 
     def is_stop(self, text: str) -> bool:
         """A request to stop the yes/no check ("STOP", "cancel")."""
@@ -210,11 +206,7 @@ class TriageEngine:
 
     def _background_words(self, lists: Dict[str, Any]) -> frozenset:
         """The words of a background sentence: the rules' lists and the treatments' names."""
-        names: List[str] = []
-        if TREATMENTS_PATH.exists():
-            data = yaml.safe_load(TREATMENTS_PATH.read_text(encoding="utf-8")) or {}
-            for treatment in data.get("treatments") or []:
-                names += [str(name) for name in (treatment.get("names") or []) + (treatment.get("aliases") or [])]
+        names: List[str] = [name for treatment in self.treatments for name in treatment.names + treatment.aliases]
         if NLU_TREATMENTS_PATH.exists():  # the drug names people write, as the classifier learned them
             names += re.findall(r"\[([^\]]+)\]\(treatment\)", NLU_TREATMENTS_PATH.read_text(encoding="utf-8"))
         words = {t.norm_ for name in names for t in self._doc(fold(name)[0]) if not t.is_punct}

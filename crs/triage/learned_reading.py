@@ -19,9 +19,9 @@ classifier relied on (its evidence), and in addition:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Tuple
+from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from crs.triage.assertion import Spans
 from crs.triage.findings import Finding, with_assertion
@@ -118,30 +118,27 @@ QUESTION_STARTS = INFO_QUESTION_STARTS | {
 # words that join a follow-up to the conversation before the question word ("and then what
 # happens", "so who do we call", "like which ones"): the question starts after them
 LEADING_JOINERS = {
-    "and",
-    "so",
-    "but",
-    "ok",
-    "okay",
-    "then",
-    "also",
-    "like",
-    "right",
-    "well",
-    "oh",
-    "sorry",
-    "um",
-    "hmm",
+    *("and", "so", "but", "ok", "okay", "then", "also", "like", "right", "well", "oh", "sorry", "um", "hmm")
 }
+# question words that ask wherever they stand in a sentence with a question mark after it
+WH_WORDS = INFO_QUESTION_STARTS | {"who", "when", "where"}
+
+
+def _question_mark_after(doc: Doc, end: int) -> bool:
+    return end < len(doc) and doc[end].text == "?"
+
+
+def _first_word(words: Sequence[Token]) -> Token | None:
+    """The first word of a sentence after any words that join it to what came before."""
+    return next((t for t in words[:3] if t.norm_ not in LEADING_JOINERS), None)
 
 
 def is_question(doc: Doc, start: int, end: int) -> bool:
     """A sentence that asks (a question mark after it, or a question word first, after any words
     that join it to what came before: "and then what happens")."""
-    if end < len(doc) and doc[end].text == "?":
+    if _question_mark_after(doc, end):
         return True
-    words = [t for t in doc[start:end] if not t.is_punct]
-    first = next((t for t in words[:3] if t.norm_ not in LEADING_JOINERS), None)
+    first = _first_word([t for t in doc[start:end] if not t.is_punct])
     return first is not None and first.norm_ in QUESTION_STARTS
 
 
@@ -160,20 +157,11 @@ NAMED_SUBJECTS = {
 POINTERS = {"this", "that", "these", "those"}
 # ... or is what one gets or is at risk of ("more likely to get this", "known for this")
 TAKES_CRS = {
-    "get",
-    "gets",
-    "getting",
-    "got",
-    "for",
-    "cause",
-    "causes",
-    "causing",
-    "of",
-    "from",
-    "have",
-    "having",
-    "with",
+    *("get", "gets", "getting", "got", "for", "cause", "causes", "causing", "of", "from", "have", "having", "with")
 }
+# the words before a "that" that points back ("is that", "and that", "about that"); after
+# others it is a relative pronoun ("the drugs that can cause it")
+BEFORE_POINTING_THAT = QUESTION_STARTS | LEADING_JOINERS | {"about", "like"}
 # ... or is asked whether it causes CRS ("can that cause CRS too?")
 CAUSING = {"cause", "causes", "trigger", "triggers", "give", "gives", "bring", "lead", "linked", "raise", "increase"}
 # words that put a statement in the present: it is a report, whatever the question after it
@@ -196,15 +184,15 @@ def _asks(doc: Doc, start: int, end: int) -> bool:
     auxiliary first alone ("Is since morning"), nor a statement about someone with a question
     mark ("I think he's a bit blue round the edges??")."""
     words = [t for t in doc[start:end] if not t.is_punct]
-    first = next((t for t in words[:3] if t.norm_ not in LEADING_JOINERS), None)
+    first = _first_word(words)
     if first is not None and (first.norm_ in INFO_QUESTION_STARTS or first.norm_ == "who"):
         return True
-    if not (end < len(doc) and doc[end].text == "?") or first is None:
+    if not _question_mark_after(doc, end) or first is None:
         return False
     return (
         first.norm_ in QUESTION_STARTS
         or _inverted_question(doc, start, end, after=0) is not None
-        or any(t.norm_ in INFO_QUESTION_STARTS | {"when", "where"} for t in words)  # "he must stay how long after?"
+        or any(t.norm_ in WH_WORDS for t in words)  # "he must stay how long after?"
         or not any(t.norm_ in PEOPLE for t in words)
     )
 
@@ -222,7 +210,7 @@ def _about_the_told(doc: Doc, start: int, end: int, spans: Spans) -> bool:
         before = doc[index - 1].norm_ if index > start else ""
         if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
             continue  # "this reaction", "can that cause CRS?", "more likely to get this"
-        if word == "that" and before and before not in QUESTION_STARTS | LEADING_JOINERS | {"about", "like"}:
+        if word == "that" and before and before not in BEFORE_POINTING_THAT:
             continue  # "the drugs that can cause it": a relative pronoun
         return True
     return any(start <= s_start < end for s_start, _, _ in spans)
