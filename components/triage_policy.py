@@ -160,6 +160,7 @@ class TriagePolicy(Policy):
             stop_requested=self.engine.is_stop(text),
             text=text,
             after_answer=before_latest == ANSWER_ACTION,
+            asks=tracker.active_loop_name is None and self.engine.asks_of_its_own(text),
         )
 
     @staticmethod

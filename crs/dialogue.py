@@ -189,6 +189,16 @@ def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
     return _typed_question(text) and not _about_someone_or_now(text)
 
 
+def asks_after_learned_emergency(view: TurnView) -> bool:
+    """After an emergency instruction that only the learned detector gave, a message that asks a
+    question of its own ("My husband and I live forty minutes away. Which symptoms would mean
+    emergency help?") still gets its answer, after the instruction: the detector's guess may be
+    wrong, and the instruction stands whole either way. A red flag the rules found gets the
+    instruction alone (answer_follows_emergency)."""
+    asked = view.original_intent in ANSWER_INTENTS | ANSWER_IF_QUESTION | CHECK_INTENTS
+    return asked and view.asks and learned_only(view.triage)
+
+
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
 
 
@@ -229,6 +239,8 @@ class TurnView:
     stop_requested: bool = False  # "STOP" / "cancel" during the check
     text: str = ""  # the latest message (only to tell a question from a report)
     after_answer: bool = False  # the assistant's last action before this message was an answer
+    # the message asks a question of its own, not about what it tells (TriageEngine.asks_of_its_own)
+    asks: bool = False
 
 
 @dataclass
@@ -306,7 +318,7 @@ def plan(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[st
     """The next action the safety rules require, or None to let the other policies decide."""
     if not view.actions_this_turn:
         return _turn_start(view, groups, red_flag_ids)
-    action = _after(view, view.actions_this_turn[-1])
+    action = _after(view, view.actions_this_turn[-1], groups)
     return Plan(action, {"answer_failed": True} if action == SERVICE_PROBLEM else {})
 
 
@@ -319,6 +331,43 @@ def red_flag_ids(rules: Dict[str, Any]) -> List[str]:
     return [spec["id"] for spec in rules["findings"] if spec["level"] == "emergency"]
 
 
+def _answer_only(view: TurnView, level: str) -> bool:
+    """A question about the last answer, about what would happen, or one taken for chat: answered
+    in place of the yes/no check."""
+    if level != "none" or view.active_loop is not None:
+        return False
+    if (
+        view.after_answer
+        and view.intent in CHECK_INTENTS | SMALL_TALK
+        and is_follow_up_question(view.text, view.intent)
+    ):
+        return True  # a question about the last answer: answered, in its context
+    return not view.triage.concern and (  # someone's state described: the check (issue 9)
+        asks_what_would_happen(view.text, view.intent) or long_question_as_small_talk(view.text, view.intent)
+    )
+
+
+def answer_before_check(view: TurnView, level: str) -> bool:
+    """A message that would start the yes/no check with no sign present (someone's state
+    described, or a question the classifier took for a report) but that asks a question of its
+    own ("Will this CRS make my wife's hair fall out? She's very worried about her hair."): the
+    question is answered first, then the check asks its questions all the same (issue 11: the
+    check in place of the answer left the question unanswered)."""
+    return (
+        level == "none"
+        and view.active_loop is None
+        and view.intent in CHECK_INTENTS
+        and view.asks
+        and not _answer_only(view, level)
+    )
+
+
+def learned_only(triage: Triage) -> bool:
+    """Every red flag present was found by the learned detector alone, none by the rules."""
+    red_flags = [f for f in triage.present if f.level == "emergency"]
+    return bool(red_flags) and all(f.detector == "learned" for f in red_flags)
+
+
 def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[str]) -> Plan:
     events = updated_state(view, groups, red_flag_ids)
     if view.locale_hint in ("uk", "us") and view.locale_hint != view.slots.get("locale"):
@@ -326,26 +375,15 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
     if view.slots.get("answer_failed"):
         events["answer_failed"] = False
     level = turn_level(view, groups)
-    if (
-        level == "none"  # no sign present
-        and view.active_loop is None
-        and view.after_answer
-        and view.intent in CHECK_INTENTS | SMALL_TALK
-        and is_follow_up_question(view.text, view.intent)
-    ):
-        return Plan(ANSWER, events)  # a question about the last answer: answered, in its context
-    if (
-        level == "none"
-        and view.active_loop is None
-        and not view.triage.concern  # someone's state described: the check (issue 9)
-        and (asks_what_would_happen(view.text, view.intent) or long_question_as_small_talk(view.text, view.intent))
-    ):
-        return Plan(ANSWER, events)  # a question about what would happen, or one taken for chat
+    if _answer_only(view, level):
+        return Plan(ANSWER, events)
     starts_check = view.active_loop is None and (
         view.intent in CHECK_INTENTS or (level == "urgent" and view.original_intent in CHECK_INTENTS)
     )
     if starts_check and level != "emergency":
         events.update(check_prefill(view, groups))
+    if answer_before_check(view, level):
+        return Plan(ANSWER, events)  # the question first; then the check (see _after)
     if level == "emergency":
         return Plan(EMERGENCY, events)
     dismissed = view.intent in DISMISS_INTENTS or view.check_answer == "absent"
@@ -371,12 +409,12 @@ def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequ
     return Plan(None, events)
 
 
-def _after(view: TurnView, last: str) -> str | None:
+def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | None:
     done = view.actions_this_turn
     if last == EMERGENCY:
         if view.active_loop:
             return DEACTIVATE
-        if answer_follows_emergency(view.original_intent, view.text):
+        if answer_follows_emergency(view.original_intent, view.text) or asks_after_learned_emergency(view):
             return ANSWER  # the instruction first and whole; then the question is answered
         return ACTION_LISTEN
     if last == DEACTIVATE:
@@ -404,5 +442,7 @@ def _after(view: TurnView, last: str) -> str | None:
     if last == ANSWER:
         if view.active_loop == FORM and view.requested_slot:
             return f"utter_ask_{view.requested_slot}"  # the check goes on: its question again
+        if FORM not in done and answer_before_check(view, turn_level(view, groups)):
+            return FORM  # the question answered, now the check
         return ACTION_LISTEN  # one answer, at most one fallback, a turn (issue 11)
     return None

@@ -200,20 +200,25 @@ def _asks(doc: Doc, start: int, end: int) -> bool:
 def _about_the_told(doc: Doc, start: int, end: int, spans: Spans) -> bool:
     """A question about what the rest of the message tells: it points back at it ("is that
     normal?") or names a sign ("is shaking a side effect?")."""
-    for index in range(start, end):
-        word = doc[index].norm_
-        if word not in REFERS_TO_TOLD:
-            continue
-        if word not in POINTERS:
-            return True
-        following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
-        before = doc[index - 1].norm_ if index > start else ""
-        if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
-            continue  # "this reaction", "can that cause CRS?", "more likely to get this"
-        if word == "that" and before and before not in BEFORE_POINTING_THAT:
-            continue  # "the drugs that can cause it": a relative pronoun
+    if any(_points_at_told(doc, index, start) for index in range(start, end)):
         return True
     return any(start <= s_start < end for s_start, _, _ in spans)
+
+
+def _points_at_told(doc: Doc, index: int, start: int) -> bool:
+    """Does this word of a question (that starts at `start`) point back at what was told?"""
+    word = doc[index].norm_
+    if word not in REFERS_TO_TOLD:
+        return False
+    if word not in POINTERS:
+        return True
+    following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+    before = doc[index - 1].norm_ if index > start else ""
+    if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
+        return False  # "this reaction", "can that cause CRS?", "more likely to get this"
+    if word == "that" and before and before not in BEFORE_POINTING_THAT:
+        return False  # "the drugs that can cause it": a relative pronoun
+    return True
 
 
 def _inverted_question(doc: Doc, start: int, end: int, after: int = 2) -> int | None:
@@ -250,6 +255,94 @@ def asks_for_information(
     # the nurses are hiding in the garden")
     told = [t for t in doc if not any(start <= t.i < end for start, end in asking)]
     return bool(asking) and not any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told)
+
+
+# words that judge what was told ("is that normal?", "is it serious?"): about CRS itself when the
+# question names it ("how serious is CRS?", "can this reaction be dangerous?")
+JUDGING = {"normal", "ok", "okay", "fine", "serious", "bad", "dangerous", "expected", "usual"}
+JUDGING |= {"worry", "worried", "worrying"}
+ACTIONS = {"call", "ring", "phone", "ambulance", "999", "911", "111", "ae", "a&e", "emergency", "urgent"}
+
+
+def _sentences(doc: Doc) -> List[Tuple[int, int]]:
+    """The message's sentences, however short ("Why?")."""
+    found, start = [], 0
+    for index, token in enumerate(doc):
+        if token.text in SEGMENT_BREAKS or token.norm_ in STRONG_SEGMENT_BREAKS:
+            if index > start:
+                found.append((start, index))
+            start = index + 1
+    if start < len(doc):
+        found.append((start, len(doc)))
+    return found
+
+
+# a question told as asked ("pt asking what cytokines are", "I wondered whether one might take
+# steps", "caller wants to know who to contact", "I would be grateful to know whether ...")
+ASKING_VERBS = {"asking", "asks", "wondered", "wondering", "wonder", "know", "understand", "querying", "enquiring"}
+ASKED_WORDS = WH_WORDS | {"if", "whether", "re", "about"}
+
+
+def _reported_question(doc: Doc, start: int, end: int) -> int | None:
+    for index in range(start, end - 1):
+        if doc[index].norm_ in ASKING_VERBS and doc[index + 1].norm_ in ASKED_WORDS:
+            if index > start and doc[index - 1].norm_ in ("keeps", "keep", "kept", "still"):
+                continue  # "dad keeps asking where he is": what someone does, not a question
+            return index + 1
+    return None
+
+
+def _asking_start(doc: Doc, start: int, end: int) -> int | None:
+    """Where a sentence starts to ask, if it does: its first word when that asks ("what ...", "do
+    I ...", "can it ..."), or a question word or an auxiliary before its subject later in it, when
+    a question mark follows ("she keeps shaking, what is CRS?": the question is "what is CRS")."""
+    words = [t for t in doc[start:end] if not t.is_punct]
+    first = _first_word(words)
+    if first is None:
+        return None
+    following = doc[first.i + 1].norm_ if first.i + 1 < len(doc) else ""
+    if first.norm_ in INFO_QUESTION_STARTS or first.norm_ == "who":
+        return first.i
+    if first.norm_ in INVERTING and following in INVERTED_SUBJECTS:
+        return first.i
+    inverted = _inverted_question(doc, start, end)
+    if inverted is not None:
+        return inverted
+    reported = _reported_question(doc, start, end)
+    if reported is not None:
+        return reported
+    if not _question_mark_after(doc, end):
+        return None
+    if first.norm_ in QUESTION_STARTS:
+        return first.i
+    later = next((t.i for t in words if t.norm_ in WH_WORDS), None)
+    if later is not None:
+        return later
+    return start if not any(t.norm_ in PEOPLE for t in words) else None
+
+
+def _points_back(doc: Doc, start: int, end: int) -> bool:
+    """A question about the state the rest of the message tells: it judges it ("is that
+    normal?", "is it bad?", "should I be worried?", unless it names what it judges: "how serious
+    is this CRS business?") or asks what to do ("should we ring?", "is this an emergency?",
+    unless only if something happens: "who does she ring if it starts")."""
+    words = [t.norm_ for t in doc[start:end]]
+    names = any(word in NAMED_SUBJECTS for word in words)
+    conditional = any(word in ("if", "when") for word in words)
+    return any((word in JUDGING and not names) or (word in ACTIONS and not conditional) for word in words)
+
+
+def asks_of_its_own(doc: Doc) -> bool:
+    """The message asks a question of its own (from where a sentence starts to ask), not about
+    the state the rest of it tells ("is that normal?", "should we ring?"). "Will this CRS make
+    my wife's hair fall out? She's very worried about her hair." asks; "he's not himself, is that
+    normal?" does not. For crs.dialogue: such a message gets its answer before the yes/no check,
+    or after an emergency instruction that only the learned detector gave (neither is left out)."""
+    for start, end in _sentences(doc):
+        begins = _asking_start(doc, start, end)
+        if begins is not None and not _points_back(doc, begins, end):
+            return True
+    return False
 
 
 def _greeting(doc: Doc, index: int) -> bool:

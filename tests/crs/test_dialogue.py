@@ -32,11 +32,23 @@ FLAGS = red_flag_ids(ENGINE.rules)
 
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
+    # as components/triage_policy.py reads it
+    kwargs.setdefault("asks", kwargs.get("active_loop") is None and ENGINE.asks_of_its_own(text))
     return TurnView(triage=ENGINE.assess(text), text=text, **kwargs)
 
 
 def decide(v: TurnView):
     return plan(v, GROUPS, FLAGS)
+
+
+def outcome(v: TurnView) -> str:
+    """What the turn does with a question: "answer" (no check), "answer, then check", or the
+    first action (the check's path is None: the form, by the rules)."""
+    first = decide(v).action
+    if first != ANSWER:
+        return str(first)
+    v.actions_this_turn = [ANSWER]
+    return "answer, then check" if decide(v).action == FORM else "answer"
 
 
 def test_a_red_flag_comes_first_whatever_the_intent():
@@ -247,12 +259,12 @@ def test_a_general_question_is_about_nobody_and_reports_nothing(text, findings, 
     ],
 )
 def test_a_question_about_the_last_answer_is_answered_not_checked(text, intent, answered):
-    after = decide(view(text, intent=intent, after_answer=True))
-    assert (after.action == ANSWER) is answered, after
+    after = outcome(view(text, intent=intent, after_answer=True))
+    assert (after == "answer") is answered, after
     # with no answer before it, the same message starts the check (the rules' path), unless it
     # asks what would happen (test_a_first_question_about_what_would_happen_is_answered)
     if not asks_what_would_happen(text, intent):
-        assert decide(view(text, intent=intent, after_answer=False)).action != ANSWER
+        assert outcome(view(text, intent=intent, after_answer=False)) != "answer"
 
 
 def test_a_red_flag_in_a_question_about_the_last_answer_is_still_an_emergency():
@@ -316,13 +328,67 @@ def test_a_follow_up_question_taken_for_small_talk_is_answered(text, intent, ans
     ],
 )
 def test_a_first_question_about_what_would_happen_is_answered(text, intent, answered):
-    assert (decide(view(text, intent=intent, after_answer=False)).action == ANSWER) is answered
+    assert (outcome(view(text, intent=intent, after_answer=False)) == "answer") is answered
 
 
 def test_a_concern_about_someone_keeps_the_check_even_in_a_conditional_frame():
     v = view("would I need a drip?", intent="ask_is_emergency")
     v.triage = type(v.triage)(v.triage.level, v.triage.findings, "he's not himself")
-    assert decide(v).action != ANSWER
+    assert outcome(v) == "answer, then check"  # answered, and the check all the same
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        # a question of its own: answered first, then the check asks its questions all the same
+        ("Will this CRS make my wife's hair fall out? She's very worried about her hair.", "report_symptom", True),
+        ("Pt asking what cytokines are.", "report_symptom", True),
+        ("my son is 11 and has a big tumour load. does that make CRS more likely?", "report_symptom", True),
+        ("mum lives alone. who does she ring if it starts", "report_symptom", True),
+        ("I'm now having CAR-T. Is ATG one of the CRS drugs?", "report_symptom", True),
+        ("she keeps shaking, what is CRS?", "report_symptom", True),  # the question, from "what"
+        # about what the message tells (judged, or what to do now): the check alone, as before
+        ("he's not himself, is that normal?", "report_symptom", False),
+        ("he's hot, who do I ring?", "report_symptom", False),
+        ("should I be worried? he's not right", "report_symptom", False),
+        ("is this an emergency?", "ask_is_emergency", False),
+        ("dad keeps asking where he is", "report_symptom", False),  # what he does, not a question
+        ("not feeling right", "report_symptom", False),
+    ],
+)
+def test_a_question_of_its_own_is_answered_before_the_check(text, intent, expected):
+    v = view(text, intent=intent)
+    v.triage = type(v.triage)("none", (), "someone's state")  # no sign present: the check's path
+    assert outcome(v) == ("answer, then check" if expected else "None")
+    # once the check has started, the answer does not start it again
+    v.actions_this_turn = [ANSWER, FORM]
+    assert decide(v).action != FORM
+
+
+def _learned(triage, detector):
+    from dataclasses import replace
+
+    return type(triage)(triage.level, tuple(replace(f, detector=detector) for f in triage.findings), triage.concern)
+
+
+@pytest.mark.parametrize(
+    "text, intent, detector, answered",
+    [
+        # a red flag only the learned detector heard, in a message that asks: the instruction
+        # whole, then the answer (the guess may be wrong; the instruction stands either way)
+        ("My husband and I are so confused by all this. What is CRS?", "ask_about_crs", "learned", True),
+        # the rules heard it: the instruction alone, as before
+        ("My husband and I are so confused by all this. What is CRS?", "ask_about_crs", "rules", False),
+        # no question of its own: the instruction alone
+        ("my husband is so confused", "report_symptom", "learned", False),
+        ("he is confused, is that normal?", "ask_is_emergency", "learned", False),
+    ],
+)
+def test_after_an_emergency_only_the_learned_detector_heard_a_question_is_answered(text, intent, detector, answered):
+    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
+    assert v.triage.level == "emergency"
+    v.triage = _learned(v.triage, detector)
+    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
 
 
 def check_view(text, intent, **kwargs):

@@ -195,6 +195,20 @@ def test_a_change_in_someone_gets_the_check_or_the_emergency_instruction(servers
     assert len(payloads(messages)) == 1
 
 
+def test_a_question_told_with_someones_state_is_answered_then_checked(servers):
+    """Issue 11 with issue 9: a state described with a question of its own gets the answer first,
+    then the yes/no check all the same (one payload, the answer's); the check goes on after it."""
+    conversation = sender()
+    messages = servers.say(conversation, "My husband has come over all peculiar this evening. What is CRS?")
+    answer = payloads(messages)
+    assert len(answer) == 1 and answer[0]["coverage"] == "answered" and answer[0]["quotes"], messages
+    assert answer[0]["triage"]["level"] == "none"
+    last = [m["text"] for m in messages if m.get("text")][-1]
+    assert "hard to breathe" in last and last.endswith("(YES / NO / NOT SURE)"), messages
+    following = texts(servers.say(conversation, "no"))
+    assert following.endswith("(YES / NO / NOT SURE)") and "confused" in following, following
+
+
 def test_a_high_fever_reading_is_an_emergency(servers):
     """Issue 9: a high fever from 39.0 C (awaiting the clinical reviewer); 38.5 stays urgent."""
     messages = servers.say(sender(), "her temperature is thirty nine point four")
