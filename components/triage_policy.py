@@ -160,7 +160,8 @@ class TriagePolicy(Policy):
             stop_requested=self.engine.is_stop(text),
             text=text,
             after_answer=before_latest == ANSWER_ACTION,
-            asks=tracker.active_loop_name is None and self.engine.asks_of_its_own(text),
+            asking=tuple(self.engine.asking_spans(text)) if tracker.active_loop_name is None else (),
+            asks_plainly=tracker.active_loop_name is None and bool(self.engine.asking_spans(text, plainly=True)),
         )
 
     @staticmethod

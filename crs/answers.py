@@ -87,6 +87,52 @@ def asked_part(text: str) -> str:
     return " ".join(asking)
 
 
+# a question word inside a sentence: the question starts there ("just been told im getting car t
+# next month wat is crs", "If I get a temperature after CAR-T, what should I do?")
+_QUESTION_WORD = re.compile(r"\b(?:what|whats|what's|wat|how|why|which|who|when|where)\b", re.IGNORECASE)
+# words that point back at a drug named before the question ("Can that cause CRS too?", "what is it")
+_POINTERS = {"it", "that", "this", "those", "these", "one", "ones", "thing"}
+# ... unless it names CRS itself ("as far as this reaction goes")
+_CRS_NOUNS = {"reaction", "syndrome", "crs", "cytokine", "cytokines", "storm", "condition", "problem", "side"}
+
+
+def question_of(text: str) -> str:
+    """The part of a message that asks: its asking sentences (asked_part) or, in a single
+    sentence, from a question word inside it on."""
+    question = asked_part(text)
+    if question != text:
+        return question
+    if _ASKING_START.match(text):
+        return text
+    match = _QUESTION_WORD.search(text)
+    return text[match.start() :] if match else text
+
+
+def treatment_is_setting(library: Library, text: str, treatments: Sequence[Treatment]) -> bool:
+    """Every treatment named is named in what comes before the question, which does not point
+    back at it: the treatment is the setting, not the subject ("My mum starts CAR-T next week. Is
+    her age a risk?", "just been told im getting car t next month wat is crs"). Not so in "I'm
+    having TIL therapy. Can that cause CRS too?", "... can it happen with that?", "a drug called
+    toss ill is you mab, what is it", "If tocilizumab not working, then what medicine they give?"
+    or "glofitamab - how long inpatient obs?" (the name alone before the question is its topic)."""
+    question = question_of(text)
+    if not treatments or question == text:
+        return False
+    if {t.id for t, _ in library.find_treatments(question)} & {t.id for t in treatments}:
+        return False
+    before = text[: len(text) - len(question)].lower()
+    heard = {word for _, name in library.find_treatments(before) for word in re.findall(r"[a-z0-9]+", name)}
+    told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in heard]
+    if len(told) < 2 or (told and told[0] == "if"):
+        return False
+    words = re.findall(r"[a-z']+", question.lower())
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in _POINTERS and following not in _CRS_NOUNS:
+            return False  # "can that cause CRS too?", "... happen with that?", "what is it"
+    return True
+
+
 @dataclass
 class Asked:
     """What the NLU found in the message."""
@@ -296,11 +342,20 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         shown = list(context.get("shown") or []) + [p.id for p in chosen]
         return Answer(reply, {**context, "shown": shown, "more": rest})
 
+    if asked.treatments and not asked.by_button and treatment_is_setting(library, asked.text, asked.treatments):
+        # named only as the setting of the question: the question decides the passage, the
+        # treatment weighs as little as in any topic question (issue 11: a drug or treatment name
+        # takes over the question)
+        setting = True
+        if asked.intent == "ask_about_drug":
+            asked = replace(asked, intent="nlu_fallback")
+    else:
+        setting = False
     names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
     model_text = asked.text  # what the answer model reads: a drug by its name, however heard
     # what is asked, without the sentences that only give context (who, what treatment): the
     # answer model reads it as well as the whole message, and the two readings count equally
-    question = asked_part(asked.text)
+    question = question_of(asked.text) if setting else asked_part(asked.text)
     model_question = question
     if asked.treatments:
         # and the words it was heard as ("toss ill is you mab"): they say nothing else
@@ -312,9 +367,10 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             model_text = model_text.replace(heard, named)
             # a drug named in the context is what the question is about ("I take lenalidomide.
             # Could that cause CRS?")
-            model_question = (
-                model_question.replace(heard, named) if heard in model_question else f"{named} {model_question}"
-            )
+            if heard in model_question:
+                model_question = model_question.replace(heard, named)
+            elif not setting:
+                model_question = f"{named} {model_question}"
     informative = [] if asked.by_button else ranker.informative(asked.text, names)
     words = ranker.expand(informative)
     follow_up = bool(context.get("words") or context.get("topic")) and not asked.by_button
@@ -388,7 +444,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if after_uncovered and also and not plainly:
         kept_context = _uncovered_context(context, known, treatments)
         return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
-    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and known):
+    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and (known or treatments)):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))
         return Answer(reply, context)
@@ -415,7 +471,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         and not sure_covered
     ):
         return Answer(unclear_reply(library, locale, asked.triage), context)
-    drug_question = asked.intent in ("ask_about_drug", "ask_causes", "ask_risk_factors", "nlu_fallback")
+    drug_question = not setting and asked.intent in ("ask_about_drug", "ask_causes", "ask_risk_factors", "nlu_fallback")
     if treatments and drug_question:
         topic = _treatment_topic(library, treatments, words)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Sequence
+from typing import Any, Dict, FrozenSet, List, Sequence, Tuple
 
 from crs.content import TOPIC_IDS
 from crs.triage import LEVELS, Triage
@@ -189,14 +189,16 @@ def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
     return _typed_question(text) and not _about_someone_or_now(text)
 
 
-def asks_after_learned_emergency(view: TurnView) -> bool:
-    """After an emergency instruction that only the learned detector gave, a message that asks a
-    question of its own ("My husband and I live forty minutes away. Which symptoms would mean
-    emergency help?") still gets its answer, after the instruction: the detector's guess may be
-    wrong, and the instruction stands whole either way. A red flag the rules found gets the
-    instruction alone (answer_follows_emergency)."""
+def asks_after_emergency(view: TurnView) -> bool:
+    """After an emergency instruction that only the learned detector gave, a message that plainly
+    asks a question of its own and tells nothing in the present ("We have a dog and two cats. Is
+    it OK to have pets around after CAR-T?") still gets its answer, after the instruction: the
+    detector's guess may be wrong, and the instruction stands whole either way. A report ("lips
+    gone blu-ish??", "tonight she keeps swatting at flies ... what do i do") gets it alone. A red flag the rules found gets the instruction alone
+    (unless the message is a general question: answer_follows_emergency)."""
     asked = view.original_intent in ANSWER_INTENTS | ANSWER_IF_QUESTION | CHECK_INTENTS
-    return asked and view.asks and learned_only(view.triage)
+    plainly = view.asks_plainly or (view.after_answer and is_fragment_follow_up(view.text))
+    return asked and plainly and learned_only(view.triage)
 
 
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
@@ -239,8 +241,18 @@ class TurnView:
     stop_requested: bool = False  # "STOP" / "cancel" during the check
     text: str = ""  # the latest message (only to tell a question from a report)
     after_answer: bool = False  # the assistant's last action before this message was an answer
-    # the message asks a question of its own, not about what it tells (TriageEngine.asks_of_its_own)
-    asks: bool = False
+    # where the message asks a question of its own, not about what it tells: character spans
+    # (TriageEngine.asking_spans)
+    asking: Tuple[Tuple[int, int], ...] = ()
+    # ... only by questions that start as questions do, with nothing told in the present outside
+    # them (TriageEngine.asking_spans(plainly=True)): for the answer after an emergency instruction
+    asks_plainly: bool = False
+
+    @property
+    def asks(self) -> bool:
+        """The message asks a question of its own, or is a short follow-up right after an answer
+        ("and the heart", "and if she keeps getting it")."""
+        return bool(self.asking) or (self.after_answer and is_fragment_follow_up(self.text))
 
 
 @dataclass
@@ -342,9 +354,25 @@ def _answer_only(view: TurnView, level: str) -> bool:
         and is_follow_up_question(view.text, view.intent)
     ):
         return True  # a question about the last answer: answered, in its context
+    if view.intent == "bot_challenge" and view.asks and not _ABOUT_US.search(view.text):
+        return True  # "Is this CRS catching at all?" taken for "are you a bot?"
+    if (
+        view.intent in CHECK_INTENTS
+        and view.triage.findings
+        and not view.triage.concern
+        and is_general_question(view.text, [f.as_dict() for f in view.triage.findings])
+    ):
+        return True  # "Is a high fever an emergency?": answered, "if this is happening now" first
     return not view.triage.concern and (  # someone's state described: the check (issue 9)
         asks_what_would_happen(view.text, view.intent) or long_question_as_small_talk(view.text, view.intent)
     )
+
+
+# a question about the assistant itself ("are you a real person?", "am I talking to a bot?")
+_ABOUT_US = re.compile(
+    r"\b(?:bot|robot|chatbot|human|real person|person or|computer|machine|ai|automated|talking to|you real|are you)\b",
+    re.IGNORECASE,
+)
 
 
 def answer_before_check(view: TurnView, level: str) -> bool:
@@ -363,9 +391,19 @@ def answer_before_check(view: TurnView, level: str) -> bool:
 
 
 def learned_only(triage: Triage) -> bool:
-    """Every red flag present was found by the learned detector alone, none by the rules."""
+    """Every red flag present was heard by the learned detector alone, none by the rules (a red
+    flag the rules read inside a question is not enough: "what do i do, he cant breathe")."""
     red_flags = [f for f in triage.present if f.level == "emergency"]
     return bool(red_flags) and all(f.detector == "learned" for f in red_flags)
+
+
+# a short follow-up that leans on the last answer ("and the heart", "and if she keeps getting it",
+# "what about the milder ones")
+_FRAGMENT = re.compile(r"^\s*(?:and|or|so|but|what about|how about|then)\b", re.IGNORECASE)
+
+
+def is_fragment_follow_up(text: str) -> bool:
+    return bool(_FRAGMENT.match(text)) and len(text.split()) <= 8
 
 
 def _turn_start(view: TurnView, groups: Sequence[CheckGroup], red_flag_ids: Sequence[str]) -> Plan:
@@ -414,7 +452,7 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
     if last == EMERGENCY:
         if view.active_loop:
             return DEACTIVATE
-        if answer_follows_emergency(view.original_intent, view.text) or asks_after_learned_emergency(view):
+        if answer_follows_emergency(view.original_intent, view.text) or asks_after_emergency(view):
             return ANSWER  # the instruction first and whole; then the question is answered
         return ACTION_LISTEN
     if last == DEACTIVATE:

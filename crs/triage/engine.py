@@ -30,7 +30,7 @@ from crs.triage.assertion import AssertionReader, Spans
 from crs.triage.findings import LEVELS, Finding, Triage, resolve
 from crs.triage.folding import Speller, fold, original_span
 from crs.triage.learned import LearnedDetector, corpus_digest, load_corpus
-from crs.triage.learned_reading import asks_of_its_own, learned_concern, learned_findings
+from crs.triage.learned_reading import asking_parts, learned_concern, learned_findings
 from crs.triage.matching import GatedMatcher
 from crs.triage.phrases import matcher_patterns, phrase_words
 from crs.triage.readings import number_findings
@@ -180,11 +180,18 @@ class TriageEngine:
                 return text[slice(*original_span(doc, origin, start, end))]
         return None
 
-    def asks_of_its_own(self, text: str) -> bool:
-        """Does the message ask a question of its own, not about what it tells? (learned_reading)"""
+    def asking_spans(self, text: str, plainly: bool = False) -> List[Tuple[int, int]]:
+        """Where the message asks a question of its own, not about what it tells: character
+        spans of the text as written (learned_reading.asking_parts)."""
         if not text or not text.strip() or text.lstrip().startswith("/"):
-            return False
-        return asks_of_its_own(self._doc(fold(text)[0]))
+            return []
+        folded, origin = fold(text)
+        doc = self._doc(folded)
+        return [original_span(doc, origin, start, end) for start, end in asking_parts(doc, plainly) if end > start]
+
+    def asks_of_its_own(self, text: str) -> bool:
+        """Does the message ask a question of its own, not about what it tells?"""
+        return bool(self.asking_spans(text))
 
     def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""

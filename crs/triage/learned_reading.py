@@ -262,6 +262,12 @@ def asks_for_information(
 JUDGING = {"normal", "ok", "okay", "fine", "serious", "bad", "dangerous", "expected", "usual"}
 JUDGING |= {"worry", "worried", "worrying"}
 ACTIONS = {"call", "ring", "phone", "ambulance", "999", "911", "111", "ae", "a&e", "emergency", "urgent"}
+PERMITTING = {"ok", "okay", "fine", "safe"}
+# what a judging question may name to be about CRS, not what was told ("how serious is CRS?")
+CRS_NAMES = {
+    *("crs", "reaction", "syndrome", "cytokine", "cytokines", "storm", "condition", "treatment", "treatments"),
+    *("therapy", "immunotherapy", "drug", "drugs", "medicine", "medicines", "medication", "infusion", "business"),
+}
 
 
 def _sentences(doc: Doc) -> List[Tuple[int, int]]:
@@ -279,20 +285,34 @@ def _sentences(doc: Doc) -> List[Tuple[int, int]]:
 
 # a question told as asked ("pt asking what cytokines are", "I wondered whether one might take
 # steps", "caller wants to know who to contact", "I would be grateful to know whether ...")
-ASKING_VERBS = {"asking", "asks", "wondered", "wondering", "wonder", "know", "understand", "querying", "enquiring"}
+ASKING_VERBS = {"asking", "asks", "wondered", "wondering", "wonder", "querying", "enquiring"}
 ASKED_WORDS = WH_WORDS | {"if", "whether", "re", "about"}
 
 
 def _reported_question(doc: Doc, start: int, end: int) -> int | None:
     for index in range(start, end - 1):
-        if doc[index].norm_ in ASKING_VERBS and doc[index + 1].norm_ in ASKED_WORDS:
-            if index > start and doc[index - 1].norm_ in ("keeps", "keep", "kept", "still"):
+        word, before = doc[index].norm_, doc[index - 1].norm_ if index > start else ""
+        if word in ASKING_VERBS and doc[index + 1].norm_ in ASKED_WORDS:
+            if before in ("keeps", "keep", "kept", "still"):
                 continue  # "dad keeps asking where he is": what someone does, not a question
             return index + 1
+        if word in ("know", "understand") and doc[index + 1].norm_ in ASKED_WORDS and before == "to":
+            if index - 2 >= start and doc[index - 2].norm_ in WANTING:
+                return index + 1  # "I'd like to know whether", "wants to know who to contact"
     return None
 
 
-def _asking_start(doc: Doc, start: int, end: int) -> int | None:
+# "... to know": a wish to know asks ("I'd like to know if"); not knowing is told ("she doesn't
+# seem to know where she is", "I don't know how long I was out")
+WANTING = {"like", "love", "want", "wants", "wanted", "wish", "need", "needs", "grateful", "trying", "try"}
+
+
+# words that start a question, as people type them
+ASKING_FIRST = INFO_QUESTION_STARTS | {"who", "where", "when", "wheres", "whens", "whos", "wats", "whys"}
+ASKING_AUXILIARIES = INVERTING | {"shud", "shld", "cud", "wud", "must", "may", "might", "shall", "was", "were"}
+
+
+def _asking_start(doc: Doc, start: int, end: int, plainly: bool = False) -> int | None:
     """Where a sentence starts to ask, if it does: its first word when that asks ("what ...", "do
     I ...", "can it ..."), or a question word or an auxiliary before its subject later in it, when
     a question mark follows ("she keeps shaking, what is CRS?": the question is "what is CRS")."""
@@ -301,13 +321,17 @@ def _asking_start(doc: Doc, start: int, end: int) -> int | None:
     if first is None:
         return None
     following = doc[first.i + 1].norm_ if first.i + 1 < len(doc) else ""
-    if first.norm_ in INFO_QUESTION_STARTS or first.norm_ == "who":
-        return first.i
-    if first.norm_ in INVERTING and following in INVERTED_SUBJECTS:
-        return first.i
+    if first.norm_ in ASKING_FIRST or (first.norm_ == "y" and following in INVERTING):
+        return first.i  # "what ...", "wheres the nearest centre", "y are too many bad"
+    if first.norm_ in ASKING_AUXILIARIES and following in INVERTED_SUBJECTS:
+        return first.i  # "do I ...", "shud i wait ...", "can it ..."
+    marked = _question_mark_after(doc, end)
+    nobody = not any(t.norm_ in PEOPLE for t in words)
+    if first.norm_ in ASKING_AUXILIARIES and len(words) >= 4 and nobody and (marked or not plainly):
+        return first.i  # "is cytokine release syndrome a side effect ..." (not "Is since morning he have fever")
     inverted = _inverted_question(doc, start, end)
-    if inverted is not None:
-        return inverted
+    if inverted is not None and (marked or not plainly):
+        return inverted  # (plainly, with its question mark: not "My husband ... has this evening been")
     reported = _reported_question(doc, start, end)
     if reported is not None:
         return reported
@@ -318,31 +342,54 @@ def _asking_start(doc: Doc, start: int, end: int) -> int | None:
     later = next((t.i for t in words if t.norm_ in WH_WORDS), None)
     if later is not None:
         return later
-    return start if not any(t.norm_ in PEOPLE for t in words) else None
+    return start if nobody and not plainly else None  # "this medicine make CRS?" (but "lips gone blu-ish??")
 
 
-def _points_back(doc: Doc, start: int, end: int) -> bool:
+def _points_back(doc: Doc, start: int, end: int, plainly: bool = False) -> bool:
     """A question about the state the rest of the message tells: it judges it ("is that
     normal?", "is it bad?", "should I be worried?", unless it names what it judges: "how serious
     is this CRS business?") or asks what to do ("should we ring?", "is this an emergency?",
     unless only if something happens: "who does she ring if it starts")."""
-    words = [t.norm_ for t in doc[start:end]]
-    names = any(word in NAMED_SUBJECTS for word in words)
+    words = [t.norm_ for t in doc[start:end] if not t.is_punct]
+    names = any(word in CRS_NAMES for word in words)
     conditional = any(word in ("if", "when") for word in words)
-    return any((word in JUDGING and not names) or (word in ACTIONS and not conditional) for word in words)
-
-
-def asks_of_its_own(doc: Doc) -> bool:
-    """The message asks a question of its own (from where a sentence starts to ask), not about
-    the state the rest of it tells ("is that normal?", "should we ring?"). "Will this CRS make
-    my wife's hair fall out? She's very worried about her hair." asks; "he's not himself, is that
-    normal?" does not. For crs.dialogue: such a message gets its answer before the yes/no check,
-    or after an emergency instruction that only the learned detector gave (neither is left out)."""
-    for start, end in _sentences(doc):
-        begins = _asking_start(doc, start, end)
-        if begins is not None and not _points_back(doc, begins, end):
+    if plainly and len(words) > 1 and words[0] in ASKING_AUXILIARIES and words[1] in ("this", "that"):
+        if len(words) < 3 or words[2] not in CRS_NAMES | {"one", "ones", "drug", "medicine"}:
+            return True  # "is this the car t?", "is that normal?", "could that be it?" (not "is this CRS catching?")
+    while words and words[-1] in ("question", "mark", "now", "then", "please"):
+        words = words[:-1]  # "what do we do question mark"
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in JUDGING and not names and not (word in PERMITTING and following in ("to", "for")):
+            return True  # ... but "is it ok to have pets around?" asks leave
+        if word in ACTIONS and not conditional:
             return True
+    if words and words[-1] == "do" and "what" in words and not conditional:
+        return True  # "what do I do", "what should we do": what to do now
     return False
+
+
+def asking_parts(doc: Doc, plainly: bool = False) -> List[Tuple[int, int]]:
+    """The parts of a message that ask a question of its own (from where a sentence starts to
+    ask, to its end), not about the state the rest of it tells ("is that normal?", "should we
+    ring?"). In "Will this CRS make my wife's hair fall out? She's very worried about her hair."
+    the first sentence; in "he's not himself, is that normal?" none. For crs.dialogue: such a
+    message gets its answer before the yes/no check, or after an emergency instruction for a
+    sign that only the learned detector heard or that the question itself names (neither is left
+    out). `plainly`: only questions that start as questions do, in a message that tells nothing
+    in the present outside them (for an emergency instruction's answer: "lips gone blu-ish??" and
+    "tonight she keeps swatting at flies ... what do i do" are reports)."""
+    parts = []
+    for start, end in _sentences(doc):
+        begins = _asking_start(doc, start, end, plainly)
+        if begins is not None and not _points_back(doc, begins, end, plainly):
+            parts.append((begins, end))
+    if plainly:
+        # and nothing told in the present outside them ("tonight", "keeps", "since", "now")
+        told = [t for t in doc if not any(start <= t.i < end for start, end in parts)]
+        if any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told):
+            return []
+    return parts
 
 
 def _greeting(doc: Doc, index: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crs.answers import MORE_BUTTON, Asked, answer
+from crs.answers import MORE_BUTTON, Asked, answer, treatment_is_setting
 from crs.content import default_library
 from crs.content.retrieval import grade_of, lemmas
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
@@ -63,6 +63,36 @@ def test_the_passage_that_answers_comes_first(text, intent, expected):
     result = ask(text, intent)
     assert result.reply.payload["coverage"] == "answered"
     assert expected in first_quotes(result), first_quotes(result, 3)
+
+
+@pytest.mark.parametrize(
+    "text, setting",
+    [
+        # named only before the question, which does not point back at it: the setting
+        ("just been told im getting car t next month wat is crs", True),
+        ("my gf is having car t next wk. wat do they give u for crs", True),
+        (
+            "I'm 79 and due to start CAR-T in the new year. Is my age going to be a problem as far as this reaction goes?",
+            True,
+        ),
+        # the subject: named in the question, pointed back at, in its "if", or alone before it
+        ("Is glofitamab one of the drugs that can cause CRS?", False),
+        ("I'm having TIL therapy. Can that cause CRS too?", False),
+        ("I'm about to start nivolumab. Is CRS something that can happen with that?", False),
+        ("If tocilizumab not working, then what medicine they give?", False),
+        ("glofitamab - how long inpatient obs after infusion?", False),
+        ("my wife had a drug called toss ill is you mab last night what is it", False),
+    ],
+)
+def test_a_treatment_named_only_before_the_question_is_its_setting(text, setting):
+    treatments = [treatment for treatment, _ in LIBRARY.find_treatments(text)]
+    assert treatments and treatment_is_setting(LIBRARY, text, treatments) is setting
+
+
+def test_a_treatment_as_the_setting_does_not_take_over_the_question():
+    # "The type of CAR T-cells that you have can also increase the risk" merely names CAR-T
+    result = ask("just been told im getting car t next month wat is crs", "ask_about_drug")
+    assert "Cytokine release syndrome (CRS) is" in first_quotes(result), first_quotes(result)
 
 
 def test_drug_questions_by_their_intent():

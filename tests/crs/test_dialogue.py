@@ -33,7 +33,8 @@ FLAGS = red_flag_ids(ENGINE.rules)
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
     # as components/triage_policy.py reads it
-    kwargs.setdefault("asks", kwargs.get("active_loop") is None and ENGINE.asks_of_its_own(text))
+    kwargs.setdefault("asking", tuple(ENGINE.asking_spans(text)) if kwargs.get("active_loop") is None else ())
+    kwargs.setdefault("asks_plainly", kwargs.get("active_loop") is None and bool(ENGINE.asking_spans(text, True)))
     return TurnView(triage=ENGINE.assess(text), text=text, **kwargs)
 
 
@@ -365,6 +366,30 @@ def test_a_question_of_its_own_is_answered_before_the_check(text, intent, expect
     assert decide(v).action != FORM
 
 
+def _red_flag(text):
+    from crs.triage import Finding
+
+    return Finding("confusion", "emergency", "confusion", text, "present", 0, len(text), "", detector="learned")
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        # a question taken for "are you a bot?" is answered; one about us is not
+        ("Is this CRS catching at all? My grandchildren are keen to visit.", "bot_challenge", True),
+        ("are you a real person?", "bot_challenge", False),
+        ("am I talking to a computer", "bot_challenge", False),
+        # "is <a sign> an emergency?" in general: answered ("if this is happening now" first)
+        ("Is a high fever an emergency?", "ask_is_emergency", True),
+        ("is a seizure an emergency with crs", "ask_is_emergency", True),
+        ("is this an emergency?", "ask_is_emergency", False),  # the check
+        ("is it serious? he's been like that all day", "ask_is_emergency", False),  # now: the check
+    ],
+)
+def test_a_question_taken_for_a_bot_challenge_or_a_general_emergency_question_is_answered(text, intent, answered):
+    assert (outcome(view(text, intent=intent)) == "answer") is answered
+
+
 def _learned(triage, detector):
     from dataclasses import replace
 
@@ -379,14 +404,31 @@ def _learned(triage, detector):
         ("My husband and I are so confused by all this. What is CRS?", "ask_about_crs", "learned", True),
         # the rules heard it: the instruction alone, as before
         ("My husband and I are so confused by all this. What is CRS?", "ask_about_crs", "rules", False),
-        # no question of its own: the instruction alone
+        # no question of its own, or a report told with one: the instruction alone
         ("my husband is so confused", "report_symptom", "learned", False),
         ("he is confused, is that normal?", "ask_is_emergency", "learned", False),
+        ("lips gone blu-ish??", "report_symptom", "learned", False),
+        (
+            "tonight she keeps swatting at flies but there aren't any flies what do i do",
+            "nlu_fallback",
+            "learned",
+            False,
+        ),
+        ("she doesn't understand what I'm saying to her, just stares", "nlu_fallback", "learned", False),
+        (
+            "My husband has this evening been holding a conversation with his late mother.",
+            "nlu_fallback",
+            "learned",
+            False,
+        ),
+        ("mum seein ppl in the garden at nite that aint there. is this the car t", "ask_about_drug", "learned", False),
+        ("I came over queer and went down, I don't know how long I was out for", "nlu_fallback", "learned", False),
     ],
 )
 def test_after_an_emergency_only_the_learned_detector_heard_a_question_is_answered(text, intent, detector, answered):
     v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
-    assert v.triage.level == "emergency"
+    if v.triage.level != "emergency":  # a red flag the learned detector may hear (or not): as if it did
+        v.triage = type(v.triage)("emergency", (_red_flag(text),), None)
     v.triage = _learned(v.triage, detector)
     assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
 
