@@ -444,7 +444,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if after_uncovered and also and not plainly:
         kept_context = _uncovered_context(context, known, treatments)
         return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
-    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and (known or treatments)):
+    if asked.intent == "dismiss_alert" and not (looks_like_question(asked.text) and (known or treatments or follow_up)):
         text = library.phrases["ok"].format(advice_line=locale.advice_line, emergency_number=locale.emergency_number)
         reply = Reply([text], payload(None, asked.triage, []))
         return Answer(reply, context)
