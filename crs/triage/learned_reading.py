@@ -67,17 +67,23 @@ PEOPLE = {
 }
 
 
-def segments(doc: Doc) -> List[Tuple[int, int]]:
-    """Sentences (and statements joined by "but"), and the whole message when it is short:
-    a sign may be told across two sentences ("she was talking to someone. nobody was there")."""
-    sentences, start = [], 0
+def _sentences(doc: Doc) -> List[Tuple[int, int]]:
+    """The message's sentences, however short ("Why?")."""
+    found, start = [], 0
     for index, token in enumerate(doc):
         if token.text in SEGMENT_BREAKS or token.norm_ in STRONG_SEGMENT_BREAKS:
             if index > start:
-                sentences.append((start, index))
+                found.append((start, index))
             start = index + 1
     if start < len(doc):
-        sentences.append((start, len(doc)))
+        found.append((start, len(doc)))
+    return found
+
+
+def segments(doc: Doc) -> List[Tuple[int, int]]:
+    """Sentences (and statements joined by "but"), and the whole message when it is short:
+    a sign may be told across two sentences ("she was talking to someone. nobody was there")."""
+    sentences = _sentences(doc)
     # a run-on sentence (voice-to-text, SMS) is read in overlapping windows: a sign is told in a
     # few words, and a long stretch dilutes it
     found = []
@@ -268,19 +274,6 @@ CRS_NAMES = {
     *("crs", "reaction", "syndrome", "cytokine", "cytokines", "storm", "condition", "treatment", "treatments"),
     *("therapy", "immunotherapy", "drug", "drugs", "medicine", "medicines", "medication", "infusion", "business"),
 }
-
-
-def _sentences(doc: Doc) -> List[Tuple[int, int]]:
-    """The message's sentences, however short ("Why?")."""
-    found, start = [], 0
-    for index, token in enumerate(doc):
-        if token.text in SEGMENT_BREAKS or token.norm_ in STRONG_SEGMENT_BREAKS:
-            if index > start:
-                found.append((start, index))
-            start = index + 1
-    if start < len(doc):
-        found.append((start, len(doc)))
-    return found
 
 
 # a question told as asked ("pt asking what cytokines are", "I wondered whether one might take
