@@ -137,6 +137,7 @@ class TriagePolicy(Policy):
             name: tracker.get_slot(name)
             for name in ("red_flags", "symptoms", "triage_level", "locale", "answer_failed")
         }
+        asking, asks_plainly = self.engine.asking(text) if tracker.active_loop_name is None else ((), False)
         return TurnView(
             triage=triage_of(latest),
             intent=latest.intent_name,
@@ -160,8 +161,8 @@ class TriagePolicy(Policy):
             stop_requested=self.engine.is_stop(text),
             text=text,
             after_answer=before_latest == ANSWER_ACTION,
-            asking=tuple(self.engine.asking_spans(text)) if tracker.active_loop_name is None else (),
-            asks_plainly=tracker.active_loop_name is None and bool(self.engine.asking_spans(text, plainly=True)),
+            asking=asking,
+            asks_plainly=asks_plainly,
         )
 
     @staticmethod

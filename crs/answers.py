@@ -123,7 +123,7 @@ def treatment_is_setting(library: Library, text: str, treatments: Sequence[Treat
     before = text[: len(text) - len(question)].lower()
     heard = {word for _, name in library.find_treatments(before) for word in re.findall(r"[a-z0-9]+", name)}
     told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in heard]
-    if len(told) < 2 or (told and told[0] == "if"):
+    if len(told) < 2 or told[0] == "if":
         return False
     words = re.findall(r"[a-z']+", question.lower())
     for index, word in enumerate(words):
@@ -342,15 +342,12 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         shown = list(context.get("shown") or []) + [p.id for p in chosen]
         return Answer(reply, {**context, "shown": shown, "more": rest})
 
-    if asked.treatments and not asked.by_button and treatment_is_setting(library, asked.text, asked.treatments):
-        # named only as the setting of the question: the question decides the passage, the
-        # treatment weighs as little as in any topic question (issue 11: a drug or treatment name
-        # takes over the question)
-        setting = True
-        if asked.intent == "ask_about_drug":
-            asked = replace(asked, intent="nlu_fallback")
-    else:
-        setting = False
+    # a treatment named only as the setting of the question: the question decides the passage,
+    # the treatment weighs as little as in any topic question (issue 11: a drug or treatment name
+    # takes over the question)
+    setting = not asked.by_button and treatment_is_setting(library, asked.text, asked.treatments)
+    if setting and asked.intent == "ask_about_drug":
+        asked = replace(asked, intent="nlu_fallback")
     names = [name for treatment in asked.treatments for name in (*treatment.names, *treatment.aliases)]
     model_text = asked.text  # what the answer model reads: a drug by its name, however heard
     # what is asked, without the sentences that only give context (who, what treatment): the

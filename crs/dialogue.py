@@ -194,8 +194,9 @@ def asks_after_emergency(view: TurnView) -> bool:
     asks a question of its own and tells nothing in the present ("We have a dog and two cats. Is
     it OK to have pets around after CAR-T?") still gets its answer, after the instruction: the
     detector's guess may be wrong, and the instruction stands whole either way. A report ("lips
-    gone blu-ish??", "tonight she keeps swatting at flies ... what do i do") gets it alone. A red flag the rules found gets the instruction alone
-    (unless the message is a general question: answer_follows_emergency)."""
+    gone blu-ish??", "tonight she keeps swatting at flies ... what do i do") gets it alone, and so
+    does a red flag the rules found (unless the message is a general question:
+    answer_follows_emergency)."""
     asked = view.original_intent in ANSWER_INTENTS | ANSWER_IF_QUESTION | CHECK_INTENTS
     plainly = view.asks_plainly or (view.after_answer and is_fragment_follow_up(view.text))
     return asked and plainly and learned_only(view.triage)
@@ -242,10 +243,10 @@ class TurnView:
     text: str = ""  # the latest message (only to tell a question from a report)
     after_answer: bool = False  # the assistant's last action before this message was an answer
     # where the message asks a question of its own, not about what it tells: character spans
-    # (TriageEngine.asking_spans)
+    # (TriageEngine.asking)
     asking: Tuple[Tuple[int, int], ...] = ()
     # ... only by questions that start as questions do, with nothing told in the present outside
-    # them (TriageEngine.asking_spans(plainly=True)): for the answer after an emergency instruction
+    # them (TriageEngine.asking): for the answer after an emergency instruction
     asks_plainly: bool = False
 
     @property

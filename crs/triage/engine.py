@@ -180,18 +180,17 @@ class TriageEngine:
                 return text[slice(*original_span(doc, origin, start, end))]
         return None
 
-    def asking_spans(self, text: str, plainly: bool = False) -> List[Tuple[int, int]]:
-        """Where the message asks a question of its own, not about what it tells: character
-        spans of the text as written (learned_reading.asking_parts)."""
+    def asking(self, text: str) -> Tuple[Tuple[Tuple[int, int], ...], bool]:
+        """Where the message asks a question of its own, not about what it tells (character
+        spans of the text as written), and whether it plainly asks: a question that starts as one,
+        with nothing told in the present outside it (learned_reading.asking_parts). One reading
+        of the message for both."""
         if not text or not text.strip() or text.lstrip().startswith("/"):
-            return []
+            return (), False
         folded, origin = fold(text)
         doc = self._doc(folded)
-        return [original_span(doc, origin, start, end) for start, end in asking_parts(doc, plainly) if end > start]
-
-    def asks_of_its_own(self, text: str) -> bool:
-        """Does the message ask a question of its own, not about what it tells?"""
-        return bool(self.asking_spans(text))
+        spans = tuple(original_span(doc, origin, start, end) for start, end in asking_parts(doc) if end > start)
+        return spans, bool(asking_parts(doc, plainly=True))
 
     def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""

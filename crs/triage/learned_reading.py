@@ -206,25 +206,20 @@ def _asks(doc: Doc, start: int, end: int) -> bool:
 def _about_the_told(doc: Doc, start: int, end: int, spans: Spans) -> bool:
     """A question about what the rest of the message tells: it points back at it ("is that
     normal?") or names a sign ("is shaking a side effect?")."""
-    if any(_points_at_told(doc, index, start) for index in range(start, end)):
+    for index in range(start, end):
+        word = doc[index].norm_
+        if word not in REFERS_TO_TOLD:
+            continue
+        if word not in POINTERS:
+            return True
+        following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+        before = doc[index - 1].norm_ if index > start else ""
+        if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
+            continue  # "this reaction", "can that cause CRS?", "more likely to get this"
+        if word == "that" and before and before not in BEFORE_POINTING_THAT:
+            continue  # "the drugs that can cause it": a relative pronoun
         return True
     return any(start <= s_start < end for s_start, _, _ in spans)
-
-
-def _points_at_told(doc: Doc, index: int, start: int) -> bool:
-    """Does this word of a question (that starts at `start`) point back at what was told?"""
-    word = doc[index].norm_
-    if word not in REFERS_TO_TOLD:
-        return False
-    if word not in POINTERS:
-        return True
-    following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
-    before = doc[index - 1].norm_ if index > start else ""
-    if following in NAMED_SUBJECTS or following in CAUSING or before in TAKES_CRS:
-        return False  # "this reaction", "can that cause CRS?", "more likely to get this"
-    if word == "that" and before and before not in BEFORE_POINTING_THAT:
-        return False  # "the drugs that can cause it": a relative pronoun
-    return True
 
 
 def _inverted_question(doc: Doc, start: int, end: int, after: int = 2) -> int | None:
@@ -259,8 +254,14 @@ def asks_for_information(
     ]
     # nothing told in the present anywhere outside the questions ("Tonight though he's convinced
     # the nurses are hiding in the garden")
-    told = [t for t in doc if not any(start <= t.i < end for start, end in asking)]
-    return bool(asking) and not any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told)
+    return bool(asking) and not _told_now_outside(doc, asking)
+
+
+def _told_now_outside(doc: Doc, parts: List[Tuple[int, int]]) -> bool:
+    """A word that puts a statement in the present ("tonight", "keeps", "since", "now") outside
+    the parts given (the questions)."""
+    told = [t for t in doc if not any(start <= t.i < end for start, end in parts)]
+    return any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told)
 
 
 # words that judge what was told ("is that normal?", "is it serious?"): about CRS itself when the
@@ -328,7 +329,7 @@ def _asking_start(doc: Doc, start: int, end: int, plainly: bool = False) -> int 
     reported = _reported_question(doc, start, end)
     if reported is not None:
         return reported
-    if not _question_mark_after(doc, end):
+    if not marked:
         return None
     if first.norm_ in QUESTION_STARTS:
         return first.i
@@ -367,9 +368,8 @@ def asking_parts(doc: Doc, plainly: bool = False) -> List[Tuple[int, int]]:
     ask, to its end), not about the state the rest of it tells ("is that normal?", "should we
     ring?"). In "Will this CRS make my wife's hair fall out? She's very worried about her hair."
     the first sentence; in "he's not himself, is that normal?" none. For crs.dialogue: such a
-    message gets its answer before the yes/no check, or after an emergency instruction for a
-    sign that only the learned detector heard or that the question itself names (neither is left
-    out). `plainly`: only questions that start as questions do, in a message that tells nothing
+    message gets its answer before the yes/no check, or after an emergency instruction that only
+    the learned detector gave (neither is left out). `plainly`: only questions that start as questions do, in a message that tells nothing
     in the present outside them (for an emergency instruction's answer: "lips gone blu-ish??" and
     "tonight she keeps swatting at flies ... what do i do" are reports)."""
     parts = []
@@ -377,11 +377,8 @@ def asking_parts(doc: Doc, plainly: bool = False) -> List[Tuple[int, int]]:
         begins = _asking_start(doc, start, end, plainly)
         if begins is not None and not _points_back(doc, begins, end, plainly):
             parts.append((begins, end))
-    if plainly:
-        # and nothing told in the present outside them ("tonight", "keeps", "since", "now")
-        told = [t for t in doc if not any(start <= t.i < end for start, end in parts)]
-        if any(t.norm_ in TOLD_NOW and not _greeting(doc, t.i) for t in told):
-            return []
+    if plainly and _told_now_outside(doc, parts):
+        return []  # and nothing told in the present outside them
     return parts
 
 

@@ -33,8 +33,9 @@ FLAGS = red_flag_ids(ENGINE.rules)
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
     # as components/triage_policy.py reads it
-    kwargs.setdefault("asking", tuple(ENGINE.asking_spans(text)) if kwargs.get("active_loop") is None else ())
-    kwargs.setdefault("asks_plainly", kwargs.get("active_loop") is None and bool(ENGINE.asking_spans(text, True)))
+    asking, asks_plainly = ENGINE.asking(text) if kwargs.get("active_loop") is None else ((), False)
+    kwargs.setdefault("asking", asking)
+    kwargs.setdefault("asks_plainly", asks_plainly)
     return TurnView(triage=ENGINE.assess(text), text=text, **kwargs)
 
 
