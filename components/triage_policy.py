@@ -29,6 +29,7 @@ from components.helpline import REQUEST_KEY, helpline_turn
 from crs.dialogue import ANSWER as ANSWER_ACTION
 from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
 from crs.triage import Finding, Triage, default_engine
+from crs.triage.engine import Asking
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class TriagePolicy(Policy):
             name: tracker.get_slot(name)
             for name in ("red_flags", "symptoms", "triage_level", "locale", "answer_failed")
         }
-        asking, asks_plainly = self.engine.asking(text) if tracker.active_loop_name is None else ((), False)
+        asking = self.engine.asking(text) if tracker.active_loop_name is None else Asking((), False, ())
         return TurnView(
             triage=triage_of(latest),
             intent=latest.intent_name,
@@ -161,8 +162,9 @@ class TriagePolicy(Policy):
             stop_requested=self.engine.is_stop(text),
             text=text,
             after_answer=before_latest == ANSWER_ACTION,
-            asking=asking,
-            asks_plainly=asks_plainly,
+            asking=asking.spans,
+            asks_plainly=asking.plainly,
+            questions=asking.questions,
         )
 
     @staticmethod

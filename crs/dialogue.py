@@ -202,6 +202,31 @@ def asks_after_emergency(view: TurnView) -> bool:
     return asked and plainly and learned_only(view.triage)
 
 
+def asks_about_its_signs(view: TurnView) -> bool:
+    """After an emergency instruction, a message whose every red flag is inside a question that
+    starts as one ("Is possible to have fits from this syndrome?", "Could the CRS make her
+    confused or muddled when she talks, I want to know what to expect") still gets its answer,
+    after the instruction: the sign is what it asks about, and the instruction stands whole
+    either way. A red flag told outside its questions or after a question's first clause ("what
+    do i do, he cant breathe", "lips gone blu-ish??", "Is this the CRS?" after a report) gets the
+    instruction alone."""
+    if view.original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION:
+        return False  # the classifier heard a report ("what do i do, he cant breathe")
+    red_flags = [f for f in view.triage.present if f.level == "emergency"]
+
+    def asked_about(finding) -> bool:
+        # in a question, in its first clause ("what do i do, he cant breathe" tells it after)
+        return any(
+            start <= finding.start and finding.end <= end and not _CLAUSE_BREAK.search(view.text[start : finding.start])
+            for start, end in view.questions
+        )
+
+    return bool(red_flags) and all(asked_about(f) for f in red_flags)
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:!?\u2013\u2014]|\s-\s")
+
+
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
 
 
@@ -248,6 +273,9 @@ class TurnView:
     # ... only by questions that start as questions do, with nothing told in the present outside
     # them (TriageEngine.asking): for the answer after an emergency instruction
     asks_plainly: bool = False
+    # its questions that start as questions, whatever else it tells (TriageEngine.asking): a red
+    # flag inside one is what is asked about
+    questions: Tuple[Tuple[int, int], ...] = ()
 
     @property
     def asks(self) -> bool:
@@ -453,7 +481,11 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
     if last == EMERGENCY:
         if view.active_loop:
             return DEACTIVATE
-        if answer_follows_emergency(view.original_intent, view.text) or asks_after_emergency(view):
+        if (
+            answer_follows_emergency(view.original_intent, view.text)
+            or asks_after_emergency(view)
+            or asks_about_its_signs(view)
+        ):
             return ANSWER  # the instruction first and whole; then the question is answered
         return ACTION_LISTEN
     if last == DEACTIVATE:
@@ -465,8 +497,10 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
             return view.active_loop  # the check goes on
         if view.original_intent in CHECK_INTENTS or view.intent in CHECK_INTENTS:
             return FORM  # rule the red flags out with the yes/no check
-        if answer_follows_urgent(view.original_intent, view.text):
-            return ANSWER  # and still answer the question asked
+        if answer_follows_urgent(view.original_intent, view.text) or (
+            view.original_intent in ANSWER_IF_QUESTION and view.asking
+        ):
+            return ANSWER  # and still answer the question asked (also one reported: "Pt asking whether ...")
         return ACTION_LISTEN
     if last == REPROMPT:
         return f"utter_ask_{view.requested_slot}" if view.requested_slot else ACTION_LISTEN

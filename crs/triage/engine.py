@@ -17,7 +17,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 import spacy
 import yaml
@@ -63,6 +63,14 @@ def _load_treatments() -> List[Treatment]:
         )
         for spec in (data or {}).get("treatments") or []
     ]
+
+
+class Asking(NamedTuple):
+    """How a message asks (TriageEngine.asking): character spans of the text as written."""
+
+    spans: Tuple[Tuple[int, int], ...]  # the questions of its own, not about what it tells
+    plainly: bool  # only questions that start as questions, with nothing told now outside them
+    questions: Tuple[Tuple[int, int], ...]  # its questions that start as questions, whatever else it tells
 
 
 class TriageEngine:
@@ -180,17 +188,23 @@ class TriageEngine:
                 return text[slice(*original_span(doc, origin, start, end))]
         return None
 
-    def asking(self, text: str) -> Tuple[Tuple[Tuple[int, int], ...], bool]:
+    def asking(self, text: str) -> Asking:
         """Where the message asks a question of its own, not about what it tells (character
-        spans of the text as written), and whether it plainly asks: a question that starts as one,
-        with nothing told in the present outside it (learned_reading.asking_parts). One reading
-        of the message for both."""
+        spans of the text as written); whether it plainly asks: a question that starts as one,
+        with nothing told in the present outside it; and where its questions that start as
+        questions are, whatever else it tells (learned_reading.asking_parts). One reading of the
+        message for all three."""
         if not text or not text.strip() or text.lstrip().startswith("/"):
-            return (), False
+            return Asking((), False, ())
         folded, origin = fold(text)
         doc = self._doc(folded)
-        spans = tuple(original_span(doc, origin, start, end) for start, end in asking_parts(doc) if end > start)
-        return spans, bool(asking_parts(doc, plainly=True))
+
+        def spans(parts: List[Tuple[int, int]]) -> Tuple[Tuple[int, int], ...]:
+            return tuple(original_span(doc, origin, start, end) for start, end in parts if end > start)
+
+        questions = asking_parts(doc, plainly=True, told_outside=True)
+        plainly = bool(questions) and bool(asking_parts(doc, plainly=True))
+        return Asking(spans(asking_parts(doc)), plainly, spans(questions))
 
     def answer(self, text: str) -> str | None:
         """Read a short reply to a yes/no question: "present", "absent", "unsure" or None."""

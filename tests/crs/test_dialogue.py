@@ -24,6 +24,7 @@ from crs.dialogue import (
     red_flag_ids,
 )
 from crs.triage import default_engine
+from crs.triage.engine import Asking
 
 ENGINE = default_engine()
 GROUPS = check_groups(ENGINE.rules)
@@ -33,9 +34,10 @@ FLAGS = red_flag_ids(ENGINE.rules)
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
     # as components/triage_policy.py reads it
-    asking, asks_plainly = ENGINE.asking(text) if kwargs.get("active_loop") is None else ((), False)
-    kwargs.setdefault("asking", asking)
-    kwargs.setdefault("asks_plainly", asks_plainly)
+    asking = ENGINE.asking(text) if kwargs.get("active_loop") is None else Asking((), False, ())
+    kwargs.setdefault("asking", asking.spans)
+    kwargs.setdefault("asks_plainly", asking.plainly)
+    kwargs.setdefault("questions", asking.questions)
     return TurnView(triage=ENGINE.assess(text), text=text, **kwargs)
 
 
@@ -432,6 +434,38 @@ def test_after_an_emergency_only_the_learned_detector_heard_a_question_is_answer
         v.triage = type(v.triage)("emergency", (_red_flag(text),), None)
     v.triage = _learned(v.triage, detector)
     assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+
+
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        # the red flag is what the question asks about: the instruction whole, then the answer
+        ("Is possible to have fits from this syndrome?", "nlu_fallback", True),
+        ("what do they do for low blood pressure then", "ask_treatment", True),
+        ("What should I do if my husband is ever very hard to wake after his treatment?", "ask_treatment", True),
+        # told after the question's first clause, outside the question, or heard as a report
+        ("what do i do, he cant breathe", "nlu_fallback", False),
+        ("he cant breathe, can CRS do that?", "ask_symptoms", False),
+        ("is it crs if shes breathing really fast? she is rite now", "report_symptom", False),
+    ],
+)
+def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, intent, answered):
+    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
+    assert v.triage.level == "emergency"
+    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+
+
+def test_a_reported_question_after_the_urgent_instruction_is_answered():
+    v = view(
+        "Pt asking whether rigors are a CRS feature",
+        intent="triage_urgent",
+        original_intent="nlu_fallback",
+        actions_this_turn=[URGENT],
+    )
+    assert v.triage.level == "urgent" and v.asking
+    assert decide(v).action == ANSWER
+    v = view("he has rigors", intent="triage_urgent", original_intent="nlu_fallback", actions_this_turn=[URGENT])
+    assert decide(v).action == ACTION_LISTEN
 
 
 def check_view(text, intent, **kwargs):

@@ -89,10 +89,50 @@ def test_context_rules_still_decide_for_the_learned_detector(engine, text, asser
         "im sick of waiting on hold",
         "he passed his driving test today",
         "nearly passed out when I saw the parking charge",
+        # a word the asker keeps meeting, one illness taken for another (issue 11)
+        "I keep hearing the word cytokine on the ward. What is it?",
+        "What is immunotherapy? The word keeps coming up.",
+        "Could CRS be confused with sepsis?",
+        "could the symptoms get mixed up with adrenal insufficiency",
+        "Could you explain why CRS and sepsis get mixed up?",
     ],
 )
 def test_idioms_are_not_signs_for_either_detector(engine, text):
     assert engine.assess(text).level == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words about a person stay signs
+        "she keeps hearing the word mum when no one is there",
+        "he is confused with a high temperature",
+        "mum gets confused with her tablets",
+        "he keeps getting mixed up with names",
+        # a colour hedged ("kind of bluish") or after "to look"
+        "my fingernails look kind of bluish",
+        "Is it normal for my fingernails to look kind of bluish? Just noticed it",
+        "her lips are slightly blue",
+    ],
+)
+def test_idioms_and_hedges_leave_the_signs_about_a_person(engine, text):
+    assert engine.assess(text).level == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had ATG before my kidney transplant years ago and I'm now having CAR-T. Is ATG one of the CRS drugs?",
+        "I work in restaurant kitchen. After epcoritamab I can go to work same day?",
+        "I have diabetes and heart trouble. Does that change my CRS risk?",
+        "I wonder if you could explain to me what a cytokine actually is? I keep hearing the word on the ward.",
+    ],
+)
+def test_a_question_told_with_its_askers_situation_is_no_sign(engine, text):
+    """The detector learned from the situations told around questions (data/triage/corpus/
+    question_negatives.yml, scripts/question_negatives.py): these had got the emergency
+    instruction in place of their answer."""
+    assert engine.assess(text).level == "none", [(f.id, f.text, f.detector) for f in engine.assess(text).present]
 
 
 def test_a_stray_not_of_broken_grammar_is_no_negation(engine):
