@@ -199,7 +199,9 @@ def test_a_question_told_with_someones_state_is_answered_then_checked(servers):
     """Issue 11 with issue 9: a state described with a question of its own gets the answer first,
     then the yes/no check all the same (one payload, the answer's); the check goes on after it."""
     conversation = sender()
-    messages = servers.say(conversation, "My husband has come over all peculiar this evening. What is CRS?")
+    # a state the rules read as a change in someone, with no sign (the learned detector now takes
+    # "come over all peculiar" for a sign and gives the emergency instruction: over-triage, allowed)
+    messages = servers.say(conversation, "Dad is not his usual self tonight. What is CRS?")
     answer = payloads(messages)
     assert len(answer) == 1 and answer[0]["coverage"] == "answered" and answer[0]["quotes"], messages
     assert answer[0]["triage"]["level"] == "none"
