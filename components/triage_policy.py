@@ -29,7 +29,7 @@ from components.helpline import REQUEST_KEY, helpline_turn
 from crs.dialogue import ANSWER as ANSWER_ACTION
 from crs.dialogue import TurnView, check_groups, plan, red_flag_ids
 from crs.triage import Finding, Triage, default_engine
-from crs.triage.engine import Asking
+from crs.triage.engine import NOT_ASKING
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class TriagePolicy(Policy):
             name: tracker.get_slot(name)
             for name in ("red_flags", "symptoms", "triage_level", "locale", "answer_failed")
         }
-        asking = self.engine.asking(text) if tracker.active_loop_name is None else Asking((), False, ())
+        asking = self.engine.asking(text) if tracker.active_loop_name is None else NOT_ASKING
         return TurnView(
             triage=triage_of(latest),
             intent=latest.intent_name,

@@ -212,7 +212,7 @@ def asks_about_its_signs(view: TurnView) -> bool:
     instruction alone."""
     if view.original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION:
         return False  # the classifier heard a report ("what do i do, he cant breathe")
-    red_flags = [f for f in view.triage.present if f.level == "emergency"]
+    red_flags = view.triage.red_flags
 
     def asked_about(finding) -> bool:
         # in a question, in its first clause ("what do i do, he cant breathe" tells it after)
@@ -422,7 +422,7 @@ def answer_before_check(view: TurnView, level: str) -> bool:
 def learned_only(triage: Triage) -> bool:
     """Every red flag present was heard by the learned detector alone, none by the rules (a red
     flag the rules read inside a question is not enough: "what do i do, he cant breathe")."""
-    red_flags = [f for f in triage.present if f.level == "emergency"]
+    red_flags = triage.red_flags
     return bool(red_flags) and all(f.detector == "learned" for f in red_flags)
 
 

@@ -5,15 +5,19 @@ heard signs in the situation: "I had ATG before my kidney transplant years ago a
 CAR-T" (a seizure), "I work in a warehouse" (confusion), "I keep hearing the word on the ward"
 (hallucinations). Each got the emergency instruction instead of its answer. The answer corpora
 (data/content/questions/, written by helpers who saw only the sources) hold thousands of such
-questions; the ones in which the rules find no sign at all (not even one asked about) are
-examples of messages with no sign, and this script writes them to
+questions; the sentences of them that tell the asker's situation (not the questions: a question's
+shape is no sign that nothing is wrong), in which the rules find no sign at all (not even one
+asked about), are examples with no sign, and this script writes them to
 data/triage/corpus/question_negatives.yml.
 
-A question that names a sign in words the rules do not know ("crs breathing probs?") is not a
-negative: the classifier must still hear the sign, and the assertion rules decide that it is only
-asked about. The ones the detector flagged when this was written were read one by one; those
-naming a sign are listed in NAMES_A_SIGN. Rerun after the answer corpora change and read what it
-prints as flagged before committing.
+A sentence or question that names a sign in words the rules do not know ("crs breathing probs?",
+"My husband sometimes muddles his words.") is not a negative: the classifier must still hear the
+sign, and the assertion rules decide whether it is present. The ones the detector flagged when
+this was written were read one by one; those naming a sign are listed in NAMES_A_SIGN. Rerun
+after the answer corpora change and read what it prints as flagged before committing.
+
+The sentence split is its own (not crs.answers.asked_part's): it keeps "38.5" whole and leaves out
+greetings and thanks; changing it changes the detector's corpus.
 
     .venv/bin/python scripts/question_negatives.py
 """
@@ -102,7 +106,8 @@ def main() -> int:
             if learned.assess(key).level != "none":
                 flagged.append(key)
     header = (
-        "# Questions told with context, with no sign in them: negatives for the learned red-flag detector.\n"
+        "# Sentences telling an asker's situation around a question, with no sign in them: negatives for the\n"
+        "# learned red-flag detector.\n"
         "# Written by scripts/question_negatives.py from data/content/questions/ (do not edit by hand).\n"
     )
     body = yaml.safe_dump([{"text": text, "labels": []} for text in negatives], allow_unicode=True, width=200)

@@ -30,7 +30,7 @@ from crs.triage.assertion import AssertionReader, Spans
 from crs.triage.findings import LEVELS, Finding, Triage, resolve
 from crs.triage.folding import Speller, fold, original_span
 from crs.triage.learned import LearnedDetector, corpus_digest, load_corpus
-from crs.triage.learned_reading import asking_parts, learned_concern, learned_findings
+from crs.triage.learned_reading import asking_parts, learned_concern, learned_findings, told_now_outside
 from crs.triage.matching import GatedMatcher
 from crs.triage.phrases import matcher_patterns, phrase_words
 from crs.triage.readings import number_findings
@@ -71,6 +71,9 @@ class Asking(NamedTuple):
     spans: Tuple[Tuple[int, int], ...]  # the questions of its own, not about what it tells
     plainly: bool  # only questions that start as questions, with nothing told now outside them
     questions: Tuple[Tuple[int, int], ...]  # its questions that start as questions, whatever else it tells
+
+
+NOT_ASKING = Asking((), False, ())  # an empty message, a button's payload, or one read during the check
 
 
 class TriageEngine:
@@ -195,15 +198,15 @@ class TriageEngine:
         questions are, whatever else it tells (learned_reading.asking_parts). One reading of the
         message for all three."""
         if not text or not text.strip() or text.lstrip().startswith("/"):
-            return Asking((), False, ())
+            return NOT_ASKING
         folded, origin = fold(text)
         doc = self._doc(folded)
 
         def spans(parts: List[Tuple[int, int]]) -> Tuple[Tuple[int, int], ...]:
             return tuple(original_span(doc, origin, start, end) for start, end in parts if end > start)
 
-        questions = asking_parts(doc, plainly=True, told_outside=True)
-        plainly = bool(questions) and bool(asking_parts(doc, plainly=True))
+        questions = asking_parts(doc, plainly=True)
+        plainly = bool(questions) and not told_now_outside(doc, questions)
         return Asking(spans(asking_parts(doc)), plainly, spans(questions))
 
     def answer(self, text: str) -> str | None:

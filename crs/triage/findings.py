@@ -43,6 +43,11 @@ class Triage:
     def present(self) -> List[Finding]:
         return [finding for finding in self.findings if finding.assertion == "present"]
 
+    @property
+    def red_flags(self) -> List[Finding]:
+        """The red flags present now."""
+        return [finding for finding in self.present if finding.level == "emergency"]
+
     def as_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"level": self.level, "findings": [finding.as_dict() for finding in self.findings]}
         if self.concern:

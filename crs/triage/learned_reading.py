@@ -254,10 +254,10 @@ def asks_for_information(
     ]
     # nothing told in the present anywhere outside the questions ("Tonight though he's convinced
     # the nurses are hiding in the garden")
-    return bool(asking) and not _told_now_outside(doc, asking)
+    return bool(asking) and not told_now_outside(doc, asking)
 
 
-def _told_now_outside(doc: Doc, parts: List[Tuple[int, int]]) -> bool:
+def told_now_outside(doc: Doc, parts: List[Tuple[int, int]]) -> bool:
     """A word that puts a statement in the present ("tonight", "keeps", "since", "now") outside
     the parts given (the questions)."""
     told = [t for t in doc if not any(start <= t.i < end for start, end in parts)]
@@ -363,24 +363,20 @@ def _points_back(doc: Doc, start: int, end: int, plainly: bool = False) -> bool:
     return False
 
 
-def asking_parts(doc: Doc, plainly: bool = False, told_outside: bool = False) -> List[Tuple[int, int]]:
+def asking_parts(doc: Doc, plainly: bool = False) -> List[Tuple[int, int]]:
     """The parts of a message that ask a question of its own (from where a sentence starts to
     ask, to its end), not about the state the rest of it tells ("is that normal?", "should we
     ring?"). In "Will this CRS make my wife's hair fall out? She's very worried about her hair."
     the first sentence; in "he's not himself, is that normal?" none. For crs.dialogue: such a
-    message gets its answer before the yes/no check, or after an emergency instruction that only
-    the learned detector gave (neither is left out). `plainly`: only questions that start as questions do, in a message that tells nothing
-    in the present outside them (for an emergency instruction's answer: "lips gone blu-ish??" and
-    "tonight she keeps swatting at flies ... what do i do" are reports). `told_outside`: with
-    `plainly`, the questions that start as questions even when the message also tells something
-    in the present (for a red flag that is the subject of its question: crs.dialogue)."""
+    message gets its answer before the yes/no check, or after an emergency instruction (neither is
+    left out). `plainly`: only questions that start as questions do (not "lips gone blu-ish??");
+    whether the message also tells something in the present outside them ("tonight she keeps
+    swatting at flies ... what do i do") is told_now_outside (TriageEngine.asking)."""
     parts = []
     for start, end in _sentences(doc):
         begins = _asking_start(doc, start, end, plainly)
         if begins is not None and not _points_back(doc, begins, end, plainly):
             parts.append((begins, end))
-    if plainly and not told_outside and _told_now_outside(doc, parts):
-        return []  # and nothing told in the present outside them
     return parts
 
 

@@ -24,7 +24,7 @@ from crs.dialogue import (
     red_flag_ids,
 )
 from crs.triage import default_engine
-from crs.triage.engine import Asking
+from crs.triage.engine import NOT_ASKING
 
 ENGINE = default_engine()
 GROUPS = check_groups(ENGINE.rules)
@@ -34,7 +34,7 @@ FLAGS = red_flag_ids(ENGINE.rules)
 def view(text: str = "", **kwargs) -> TurnView:
     kwargs.setdefault("intent", "ask_symptoms")
     # as components/triage_policy.py reads it
-    asking = ENGINE.asking(text) if kwargs.get("active_loop") is None else Asking((), False, ())
+    asking = ENGINE.asking(text) if kwargs.get("active_loop") is None else NOT_ASKING
     kwargs.setdefault("asking", asking.spans)
     kwargs.setdefault("asks_plainly", asking.plainly)
     kwargs.setdefault("questions", asking.questions)
