@@ -19,8 +19,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import triage_of
 from crs.content import default_library
-from crs.dialogue import answer_follows_urgent
+from crs.dialogue import ANSWER_IF_QUESTION, answer_follows_urgent
 from crs.replies import NO_TRIAGE, payload, triage_reply
+from crs.triage import default_engine
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,11 @@ def answer_follows(tracker: DialogueStateTracker) -> bool:
     parse = (latest.parse_data or {}) if latest is not None else {}
     original = parse.get("original_intent") or (latest.intent_name if latest is not None else None)
     text = (latest.text or "") if latest is not None else ""
-    return tracker.active_loop_name is None and answer_follows_urgent(original, text)
+    if tracker.active_loop_name is not None:
+        return False
+    # as the triage policy reads the message (the engine's reading only when the intent needs it)
+    asking = default_engine().asking(text).spans if original in ANSWER_IF_QUESTION else ()
+    return answer_follows_urgent(original, text, asking)
 
 
 def _urgent_without_payload(this_turn: list) -> bool:

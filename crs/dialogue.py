@@ -162,9 +162,13 @@ def long_question_as_small_talk(text: str, intent: str | None) -> bool:
     return intent in SMALL_TALK and _typed_question(text) and len(text.split()) >= 6
 
 
-def answer_follows_urgent(original_intent: str | None, text: str) -> bool:
-    """After the urgent instruction, is the question asked still answered (by the answer action)?"""
-    return original_intent in ANSWER_INTENTS or (original_intent in ANSWER_IF_QUESTION and looks_like_question(text))
+def answer_follows_urgent(original_intent: str | None, text: str, asking: Sequence[Tuple[int, int]] = ()) -> bool:
+    """After the urgent instruction, is the question asked still answered (by the answer action)?
+    A question the classifier could not place counts when it looks like one or asks one of its
+    own (`asking`, TriageEngine.asking: also one reported, "Pt asking whether rigors are ...")."""
+    if original_intent in ANSWER_INTENTS:
+        return True
+    return original_intent in ANSWER_IF_QUESTION and (looks_like_question(text) or bool(asking))
 
 
 def asks_during_check(view: TurnView) -> bool:
@@ -497,10 +501,8 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
             return view.active_loop  # the check goes on
         if view.original_intent in CHECK_INTENTS or view.intent in CHECK_INTENTS:
             return FORM  # rule the red flags out with the yes/no check
-        if answer_follows_urgent(view.original_intent, view.text) or (
-            view.original_intent in ANSWER_IF_QUESTION and view.asking
-        ):
-            return ANSWER  # and still answer the question asked (also one reported: "Pt asking whether ...")
+        if answer_follows_urgent(view.original_intent, view.text, view.asking):
+            return ANSWER  # and still answer the question asked
         return ACTION_LISTEN
     if last == REPROMPT:
         return f"utter_ask_{view.requested_slot}" if view.requested_slot else ACTION_LISTEN

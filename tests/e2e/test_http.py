@@ -231,6 +231,7 @@ def test_exactly_one_payload_per_turn(servers):
         "tell me more",
         "is it safe to drink alcohol after car t",
         "hello",
+        "Pt asking whether rigors are a CRS feature",  # urgent, then the reported question's reply
     ):
         messages = servers.say(conversation, text)
         assert len(payloads(messages)) == 1, (text, payloads(messages))
