@@ -57,6 +57,8 @@ MORE_WORDS = {"more", "else", "other", "detail", "details", "info", "further", "
 _ALSO = re.compile(
     r"^\s*(?:(?:ok|okay|so|but|right)\b[\s,]*)?(?:what about|how about|and|or|also|what if)\b", re.IGNORECASE
 )
+# a question that asks why ("why is that?", "y?", "how come?")
+_WHY = re.compile(r"^\W*(?:(?:and|so|but|ok|okay)\b[\s,]*)?(?:why|y|how come)\b", re.IGNORECASE)
 FRAME_WORDS = {"long", "often", "soon", "quickly", "fast", "many", "much", "last", "time"}
 FRAME_WORDS |= {"minute", "hour", "day", "night", "week", "month", "year"}  # "how many days?"
 CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "side", "effect", "likely"}
@@ -340,7 +342,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         if reply is None:
             return Answer(unclear_reply(library, locale, asked.triage), context)
         shown = list(context.get("shown") or []) + [p.id for p in chosen]
-        return Answer(reply, {**context, "shown": shown, "more": rest})
+        return Answer(reply, {**context, "shown": shown, "more": rest, "last": [p.id for p in chosen]})
 
     # a treatment named only as the setting of the question: the question decides the passage,
     # the treatment weighs as little as in any topic question (issue 11: a drug or treatment name
@@ -386,15 +388,18 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
 
     if asked.intent == "ask_about_drug" and not treatments and asked.unknown_treatment:
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
-    if asked.intent == "ask_about_drug" and not treatments and not follow_up:
-        unknown_drug = _drug_shaped(ranker, asked.text)
-        if unknown_drug or ranker.unknown(ranker.informative(asked.text, names)):
-            # a name the sources never use ("does pembrolizumab cause CRS?", "is crs a side
-            # effect of keytruda?"): named when it is shaped like a drug's
+    if asked.intent == "ask_about_drug" and not treatments:
+        # a name the sources never use ("does pembrolizumab cause CRS?", "is Herceptin linked to
+        # CRS?", "is crs a side effect of keytruda?"): named when it is shaped like a drug's or
+        # written as a brand; in a follow-up ("and pembrolizumab?") only such a name counts, since
+        # its other words lean on the last answer
+        unknown_drug = _drug_shaped(ranker, asked.text) or _brand_named(ranker, asked.text)
+        if unknown_drug or (not follow_up and ranker.unknown(ranker.informative(asked.text, names))):
             return Answer(not_covered_reply(library, locale, None, asked.triage, unknown_drug, drug=True), {})
-        # taken for a drug question, but every word is one the sources use ("can my medicine
-        # cause it?"): judged like any question
-        asked = replace(asked, intent="nlu_fallback")
+        if not follow_up:
+            # taken for a drug question, but every word is one the sources use ("can my medicine
+            # cause it?"): judged like any question
+            asked = replace(asked, intent="nlu_fallback")
     known = ranker.known(informative)
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
@@ -430,6 +435,15 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # drug): not covered when the model, reading it after the last question, says no passage
         # answers it ("how long?" alone leans wholly on the last answer and is not judged so)
         sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3)
+    if follow_up and context.get("topic") in REMEDY_TOPICS and asks_medicine_detail(asked.text):
+        # the dose or the side effects of a medicine given for CRS ("how much do they give?",
+        # "do they have side effects?" after tocilizumab, steroids or premedication): the
+        # sources name these medicines but never give either
+        sure_uncovered = True
+    if follow_up and context.get("topic") == "risk_factors" and _WHY.match(asked.text) and len(informative) <= 2:
+        # "why is that?" after who is at higher risk (children, older people, a cancer type): the
+        # sources say who, never why
+        sure_uncovered = True
     also = bool(_ALSO.match(asked.text)) or not informative
     # ... unless it is plainly a question the sources answer: its words known to them, and a
     # treatment carried over ("what does it do?" after "what dose of tocilizumab?"), or the model
@@ -494,6 +508,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         query.grade = grade if grade is not None else context.get("grade")
         query.person = person or context.get("person")
         query.shown = frozenset(context.get("shown") or [])
+        query.after = frozenset(context.get("last") or [])
         if topic is None or asked.intent == "nlu_fallback":
             query.topic = context.get("topic")
     ranked: List[Ranked] = ranker.rank(query, usable)
@@ -524,6 +539,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         "words": (known or (context.get("words") if follow_up else []) or [])[:12],
         "shown": shown,
         "more": rest,
+        "last": [r.passage.id for r in chosen],
     }
     return Answer(reply, new_context)
 
@@ -550,6 +566,45 @@ def _drug_shaped(ranker: Any, text: str) -> str | None:
         if word not in ranker.vocabulary:
             return word
     return None
+
+
+_BRAND = re.compile(r"\b[A-Z][a-z]{3,}\b")
+
+
+def _brand_named(ranker: Any, text: str) -> str | None:
+    """A capitalised word the sources never use, in a question about a drug: a brand name
+    ("Herceptin", "Keytruda"). Not a person the persons map knows ("Mum")."""
+    people = set().union(*ranker.config.persons.values()) if ranker.config.persons else set()
+    for match in _BRAND.finditer(text):
+        words = ranker.content_words(match.group(0))
+        if words and not set(words) & people and ranker.unknown(words) == words:
+            return match.group(0)
+    return None
+
+
+# the amount of a medicine or its own side effects; not "the next dose" (of the treatment that
+# causes CRS: when it is given) nor "how much longer"
+_MEDICINE_DETAIL = re.compile(
+    r"\b(?:side[- ]?effects?|adverse effects?|dosage|dosing|mg|milligrams?|doses?|how much)\b", re.IGNORECASE
+)
+_WHICH_DOSE = {"next", "second", "2nd", "third", "later", "subsequent", "following", "first", "1st", "each", "every"}
+_HOW_MUCH_OF = {"longer", "time", "more", "worse", "better", "later", "sooner", "risk", "of", "chance", "difference"}
+
+
+def asks_medicine_detail(text: str) -> bool:
+    """Asks the dose of a medicine or its side effects ("how much do they give?", "doses?",
+    "side effect of it?"), not when the next dose comes or how much longer something lasts."""
+    lowered = text.lower()
+    for match in _MEDICINE_DETAIL.finditer(lowered):
+        before = re.findall(r"[a-z0-9]+", lowered[: match.start()])[-1:]
+        after = re.findall(r"[a-z]+", lowered[match.end() :])[:1]
+        phrase = match.group(0)
+        if phrase.startswith("dose") and before and before[0] in _WHICH_DOSE:
+            continue
+        if phrase == "how much" and after and after[0] in _HOW_MUCH_OF:
+            continue
+        return True
+    return False
 
 
 def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]:

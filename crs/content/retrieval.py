@@ -128,6 +128,7 @@ class Query:
     context_text: str = ""  # the last question, for a follow-up
     context_topic: str | None = None
     shown: FrozenSet[str] = frozenset()  # passage ids already shown in this thread
+    after: FrozenSet[str] = frozenset()  # passage ids of the last answer: what comes next in the source
     words: Tuple[str, ...] | None = None  # the words to rank by (default: the text's content words)
     learned: Dict[str, float] | None = None  # the answer model's probability for each passage id
     learned_weight: float = 1.0  # its share: less in a follow-up, where the context says more
@@ -291,6 +292,7 @@ class Ranker:
         self.vocabulary = frozenset(word for document in self.documents for word in document)
         self.bm25 = BM25Okapi(self.documents, k1=1.2, b=0.5)
         self.learned = None  # the answer model (crs.content.learned), set by the library
+        self.successor = _successors(self.passages)
 
     def _document(self, passage: Passage) -> List[str]:
         words = [w for w in lemmas(f"{passage.text} {passage.heading} {passage.context or ''}") if w not in self.stop]
@@ -380,6 +382,7 @@ class Ranker:
         treatment_units: Set[str] = set()
         for treatment in query.treatments:
             treatment_units |= self.treatment_units.get(treatment, frozenset())
+        next_ids = {self.successor[pid] for pid in query.after if pid in self.successor}
         ranked: List[Ranked] = []
         positions: List[int] = []  # issue 13: each passage's place, instead of passages.index() per sort key
         for index, passage in enumerate(self.passages):
@@ -410,10 +413,27 @@ class Ranker:
                 score -= weights.get("excerpt", 0.15)  # an excerpt stands in for its passage only
             if passage.id in query.shown:
                 score -= weights.get("shown", 0.25)
+            elif passage.id in next_ids:
+                score += weights.get("next", 0.0)
             ranked.append(Ranked(passage, score, lexical[index]))
             positions.append(index)
         order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, positions[i]))
         return [ranked[i] for i in order]
+
+
+def _successors(passages: Sequence[Passage]) -> Dict[str, str]:
+    """Each passage's next one in its source (not an excerpt): a follow-up such as "and then
+    what?" or "and if that doesn't help?" often asks what the page says next."""
+    by_source: Dict[str, List[Passage]] = {}
+    for passage in passages:
+        if not passage.context:
+            by_source.setdefault(passage.source.id, []).append(passage)
+    result: Dict[str, str] = {}
+    for run in by_source.values():
+        run.sort(key=lambda passage: passage.units[0].position)
+        for before, after in zip(run[:-1], run[1:], strict=True):
+            result[before.id] = after.id
+    return result
 
 
 def first_reply(ranked: Sequence[Ranked], budget: int, most: int = 3, ratio: float = 0.7) -> List[Ranked]:

@@ -392,3 +392,68 @@ def test_a_drug_question_without_a_drug_anyone_can_find():
     assert "onset of CRS can happen within a few days" in first_quotes(
         ask("how soon after the treatment does cytokine release syndrome start", "ask_about_drug")
     )
+
+
+def test_a_follow_up_may_ask_what_the_page_says_next():
+    # each passage knows the next one of its source; a follow-up leans that way
+    ranker = LIBRARY.ranker()
+    tocilizumab = next(p for p in ranker.passages if p.text.startswith("Tocilizumab is a type"))
+    assert ranker.successor[tocilizumab.id] == next(p.id for p in ranker.passages if "anakinra" in p.text)
+    assert all(not p.context for p in ranker.passages if p.id in set(ranker.successor.values()))
+    pause = ask("will they stop the drip if i react?", "ask_treatment")
+    assert "pause or slow the infusion" in first_quotes(pause, 1)
+    assert pause.context["last"][0] == pause.reply.payload["quotes"][0]["passage_id"]
+    # the page goes on: other treatments, then the infusion restarted (not "back to the ward")
+    after = ask("and after that?", "nlu_fallback", pause.context)
+    assert "your nurse can restart" in first_quotes(after, 1)
+
+
+@pytest.mark.parametrize(
+    "text, detail",
+    [
+        ("how much would they give him", True),
+        ("what dosage?", True),
+        ("any side-effects from them?", True),
+        ("mg?", True),
+        ("and the next dose?", False),
+        ("what about later doses", False),
+        ("how much longer will it last", False),
+        ("how much of a risk is it", False),
+    ],
+)
+def test_the_dose_or_side_effects_of_a_medicine(text, detail):
+    from crs.answers import asks_medicine_detail
+
+    assert asks_medicine_detail(text) is detail
+
+
+def test_the_dose_or_side_effects_of_a_medicine_for_crs_are_not_covered():
+    steroids = ask("are steroids one of the treatments for crs?", "ask_treatment")
+    assert steroids.reply.payload["coverage"] == "answered"
+    for text in ("how much would they give him", "any side-effects from them?"):
+        result = ask(text, "nlu_fallback", steroids.context)
+        assert result.reply.payload["coverage"] == "not_covered" and not result.reply.payload["quotes"], text
+
+
+def test_another_drug_the_sources_never_name_in_a_follow_up_is_not_covered():
+    causes = ask("is blinatumomab linked to crs?", "ask_about_drug")
+    assert causes.reply.payload["coverage"] == "answered"
+    for text, name in (("and atezolizumab?", "atezolizumab"), ("what about Tecentriq", "Tecentriq")):
+        reply = ask(text, "ask_about_drug", causes.context).reply
+        assert reply.payload["coverage"] == "not_covered" and not reply.payload["quotes"], text
+        assert reply.payload.get("unknown_treatment") == name
+    # a brand name in a question of its own too; a person the persons map knows is no brand
+    assert ask("Is Tecentriq known to cause CRS?", "ask_about_drug").reply.payload["coverage"] == "not_covered"
+    from crs.answers import _brand_named
+
+    assert _brand_named(LIBRARY.ranker(), "Can my Mum's medicine cause CRS?") is None
+
+
+def test_why_after_who_is_at_higher_risk_is_not_covered():
+    risk = ask("are teenagers at more risk of crs than grown ups?", "ask_risk_factors")
+    assert risk.reply.payload["coverage"] == "answered"
+    why = ask("how come?", "nlu_fallback", risk.context)
+    assert why.reply.payload["coverage"] == "not_covered" and not why.reply.payload["quotes"]
+    # why after another answer still leans on it
+    premeds = ask("do they give any medicines before the treatment?", "ask_prevention")
+    assert "help prevent or lessen" in first_quotes(ask("why?", "nlu_fallback", premeds.context))
