@@ -574,10 +574,9 @@ _BRAND = re.compile(r"\b[A-Z][a-z]{3,}\b")
 def _brand_named(ranker: Any, text: str) -> str | None:
     """A capitalised word the sources never use, in a question about a drug: a brand name
     ("Herceptin", "Keytruda"). Not a person the persons map knows ("Mum")."""
-    people = set().union(*ranker.config.persons.values()) if ranker.config.persons else set()
     for match in _BRAND.finditer(text):
         words = ranker.content_words(match.group(0))
-        if words and not set(words) & people and ranker.unknown(words) == words:
+        if words and not ranker.people.intersection(words) and ranker.unknown(words) == words:
             return match.group(0)
     return None
 

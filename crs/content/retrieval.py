@@ -293,6 +293,8 @@ class Ranker:
         self.bm25 = BM25Okapi(self.documents, k1=1.2, b=0.5)
         self.learned = None  # the answer model (crs.content.learned), set by the library
         self.successor = _successors(self.passages)
+        # every word that names a person (persons map): who is asked about, never what
+        self.people = frozenset().union(*config.persons.values())
 
     def _document(self, passage: Passage) -> List[str]:
         words = [w for w in lemmas(f"{passage.text} {passage.heading} {passage.context or ''}") if w not in self.stop]
@@ -309,7 +311,6 @@ class Ranker:
     def informative(self, text: str, treatment_words: Iterable[str] = ()) -> List[str]:
         """Words that say what is asked: not stop words, chat, people or the treatment's name."""
         named = {w for name in treatment_words for w in lemmas(name)}
-        people = set().union(*self.config.persons.values()) if self.config.persons else set()
         # a capitalised word inside a sentence that the sources never use is a name (of a person or
         # a place): it says nothing about what is asked
         names = {
@@ -317,7 +318,7 @@ class Ranker:
             for word in re.findall(r"(?<=[a-z,;] )[A-Z][a-z]+", text)
             if word.lower() not in self.vocabulary
         }
-        return [w for w in self.content_words(text) if w not in named and w not in people and w not in names]
+        return [w for w in self.content_words(text) if w not in named and w not in self.people and w not in names]
 
     def known(self, words: Sequence[str]) -> List[str]:
         """The words the sources use (or a synonym maps to them), in order."""
