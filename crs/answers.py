@@ -404,6 +404,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     # the answer model (crs.content.learned): how likely some passage answers this, and which
     covered, learned = (1.0, None)
     leaning_covered = 1.0  # for a follow-up: the model's "covered", read after the last question
+    after: Dict[str, float] | None = None  # for a follow-up: the follow-up model's reading
     unknown_words = ranker.unknown_share(informative) >= ranker.config.unknown_share
     if ranker.learned is not None and not asked.by_button:
         covered, learned = ranker.learned.predict(model_text)
@@ -426,6 +427,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             if context.get("grade") is not None and grade is None and not _OTHER_GRADE.search(asked.text):
                 kept.append(f"grade {context['grade']}")  # "is that serious?" after "I had grade 2"
             leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + model_text)
+            # and the follow-up model: the follow-up's words after the passages just given ("what
+            # signs?" after the brain, "then what?" after a step); it ranks, it does not judge
+            after = ranker.learned.predict_follow_up(model_text, " ".join(kept), context.get("last") or [])
+            if after:
+                leaning = {pid: (value + after.get(pid, 0.0)) / 2 for pid, value in leaning.items()}
             learned = leaning
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)
@@ -434,7 +440,9 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # a follow-up with words of its own ("what dose?", "does it have side effects?" after a
         # drug): not covered when the model, reading it after the last question, says no passage
         # answers it ("how long?" alone leans wholly on the last answer and is not judged so)
-        sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3)
+        # ... unless the follow-up model is sure of a passage ("onset?" after a drug's risk)
+        sure_of_one = max((after or {}).values(), default=0.0) >= thresholds.get("follow_up_passage_over", 1.0)
+        sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3) and not sure_of_one
     if follow_up and context.get("topic") in REMEDY_TOPICS and asks_medicine_detail(asked.text):
         # the dose or the side effects of a medicine given for CRS ("how much do they give?",
         # "do they have side effects?" after tocilizumab, steroids or premedication): the

@@ -8,6 +8,12 @@ the sources do not answer). It gives, for a question:
 - ``covered``: the probability that some passage answers it (the calibrated "not covered");
 - ``passages``: for each passage id, the probability that it answers it (a ranking signal).
 
+A second model reads follow-ups (``FollowUpClassifier``): the follow-up's own words, the words
+kept from the question before, and which passages answered it, as three separate inputs. After
+"what signs?", "then what?" or "which ones?" the passage that answers depends on the passage just
+given, which one bag of words over both turns cannot tell. It ranks passages only (its mean with
+the first model's reading); "covered" stays the first model's.
+
 It is combined with the lexical ranker, never used alone: the ranker adds its scores, and "not
 covered" needs both the classifier and the words to agree (``crs.answers``). It selects passages;
 it never writes text.
@@ -36,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 CORPUS_DIR = ROOT / "data" / "content" / "questions"
 MODEL_PATH = ROOT / "models" / "answer_model.joblib"
-VERSION = 1
+VERSION = 2  # 2: with the follow-up model
 COVERED = "_covered"
 MIN_EXAMPLES = 3  # a passage with fewer questions gets no classifier of its own
 
@@ -73,6 +79,28 @@ def load_corpus(
     return examples
 
 
+def load_follow_ups(
+    context_words: Callable[[str], List[str]], corpus_dir: Path = CORPUS_DIR
+) -> List[Tuple[str, str, Tuple[str, ...], Tuple[str, ...]]]:
+    """The later turns of the corpus's conversations: (turn, words kept from the turns before,
+    passages that answered the last answered turn, passages that answer this turn)."""
+    rows = []
+    for path in corpus_files(corpus_dir):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if "turns" not in item:
+                continue
+            kept: List[str] = []
+            last: Tuple[str, ...] = ()
+            for turn in item["turns"]:
+                text = str(turn["text"])
+                ids = tuple(str(pid) for pid in turn.get("passages") or ())
+                if last:
+                    rows.append((text, " ".join(kept), last, ids))
+                kept = context_words(text) or kept
+                last = ids or last
+    return rows
+
+
 def digest(passages: Sequence[Tuple[str, str]], corpus_dir: Path = CORPUS_DIR) -> str:
     """What a saved model was trained from: the corpus files and the passages (id and text)."""
     sha = hashlib.sha256(f"v{VERSION}".encode())
@@ -81,6 +109,91 @@ def digest(passages: Sequence[Tuple[str, str]], corpus_dir: Path = CORPUS_DIR) -
     for pid, text in passages:
         sha.update(f"{pid}\0{text}\0".encode())
     return sha.hexdigest()
+
+
+class FollowUpClassifier:
+    """Which passage answers a follow-up, from its words, the words kept from the question before
+    and the passages that answered it (``load_follow_ups``)."""
+
+    def __init__(self, text_vectorizer, kept_vectorizer, passage_ids: Sequence[str], classifiers: Dict[str, object]):
+        self.text_vectorizer = text_vectorizer
+        self.kept_vectorizer = kept_vectorizer
+        self.passage_ids = list(passage_ids)
+        self.classifiers = classifiers
+        self._index = {pid: i for i, pid in enumerate(self.passage_ids)}
+        self._names = list(classifiers)
+        self._stacked = None  # (weights, bias) of every passage's classifier, on first use
+
+    def _after(self, rows: Sequence[Sequence[str]]):
+        """The passages that answered the turn before, one column each (the first counts most)."""
+        from scipy.sparse import lil_matrix
+
+        matrix = lil_matrix((len(rows), len(self.passage_ids)))
+        for row, ids in enumerate(rows):
+            for place, pid in enumerate(ids):
+                if pid in self._index:
+                    matrix[row, self._index[pid]] = 1.0 / (1.0 + 0.5 * place)
+        return matrix.tocsr()
+
+    def _features(self, texts: Sequence[str], kept: Sequence[str], after: Sequence[Sequence[str]], fit: bool = False):
+        from scipy.sparse import hstack
+
+        texts = [normalise(text) for text in texts]
+        if fit:
+            parts = [self.text_vectorizer.fit_transform(texts), self.kept_vectorizer.fit_transform(kept)]
+        else:
+            parts = [self.text_vectorizer.transform(texts), self.kept_vectorizer.transform(kept)]
+        return hstack([*parts, self._after(after)]).tocsr()
+
+    @classmethod
+    def train(
+        cls, rows: Sequence[Tuple[str, str, Sequence[str], Sequence[str]]], passage_ids: Sequence[str]
+    ) -> FollowUpClassifier | None:
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion
+
+        if not rows:
+            return None
+        text_vectorizer = FeatureUnion(
+            [
+                (
+                    "words",
+                    TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[a-z0-9]+", sublinear_tf=True),
+                ),
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+            ]
+        )
+        kept_vectorizer = TfidfVectorizer(analyzer="word", token_pattern=r"[a-z0-9]+", sublinear_tf=True)
+        model = cls(text_vectorizer, kept_vectorizer, passage_ids, {})
+        features = model._features(
+            [text for text, _, _, _ in rows],
+            [kept for _, kept, _, _ in rows],
+            [after for _, _, after, _ in rows],
+            fit=True,
+        )
+        for pid in model.passage_ids:
+            y = np.array([pid in ids for _, _, _, ids in rows], dtype=int)
+            if y.sum() < 2 or y.sum() == len(y):
+                continue
+            classifier = LogisticRegression(C=3.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+            model.classifiers[pid] = classifier.fit(features, y)
+        return model
+
+    def predict(self, text: str, kept: str, after: Sequence[str]) -> Dict[str, float]:
+        """{passage id: probability it answers this follow-up}."""
+        import numpy as np
+
+        if self._stacked is None:
+            self._names = list(self.classifiers)
+            weights = np.vstack([self.classifiers[name].coef_[0] for name in self._names]).T
+            bias = np.array([self.classifiers[name].intercept_[0] for name in self._names])
+            self._stacked = (np.ascontiguousarray(weights), bias)
+        features = self._features([text], [kept], [tuple(after)])
+        logits = features @ self._stacked[0] + self._stacked[1]
+        values = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+        return dict(zip(self._names, values.tolist(), strict=True))
 
 
 class PassageClassifier:
@@ -94,6 +207,7 @@ class PassageClassifier:
         self._weights = np.ascontiguousarray(np.vstack([classifiers[n].coef_[0] for n in self._names]).T)
         self._bias = np.array([classifiers[n].intercept_[0] for n in self._names])
         self._fast: FastTfidf | None = None  # the featurizer taken apart (crs.tfidf), on first use
+        self.follow_up: FollowUpClassifier | None = None
 
     @classmethod
     def train(
@@ -145,12 +259,24 @@ class PassageClassifier:
         scores = dict(zip(self._names, values.tolist(), strict=True))
         return scores.pop(COVERED, 1.0), scores
 
+    def predict_follow_up(self, text: str, kept: str, after: Sequence[str]) -> Dict[str, float] | None:
+        """The follow-up model's reading (None without one, or without passages before)."""
+        if self.follow_up is None or not after:
+            return None
+        return self.follow_up.predict(text, kept, after)
+
     def save(self, path: Path = MODEL_PATH) -> None:
         import joblib
 
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(
-            {"version": VERSION, "digest": self.digest, "vectorizer": self.vectorizer, "classifiers": self.classifiers},
+            {
+                "version": VERSION,
+                "digest": self.digest,
+                "vectorizer": self.vectorizer,
+                "classifiers": self.classifiers,
+                "follow_up": self.follow_up,
+            },
             path,
         )
 
@@ -167,7 +293,9 @@ class PassageClassifier:
             return None
         if data.get("version") != VERSION or (digest is not None and data.get("digest") != digest):
             return None
-        return cls(data["vectorizer"], data["classifiers"], data["digest"])
+        model = cls(data["vectorizer"], data["classifiers"], data["digest"])
+        model.follow_up = data.get("follow_up")
+        return model
 
 
 def load_or_train(
@@ -184,6 +312,8 @@ def load_or_train(
     if model is None:
         logger.info("training the answer model (its corpus or the passages changed)")
         model = PassageClassifier.train(load_corpus(context_words=context_words), passages, wanted)
+        if context_words is not None:
+            model.follow_up = FollowUpClassifier.train(load_follow_ups(context_words), [pid for pid, _ in passages])
         try:
             model.save(path)
         except OSError:
@@ -198,8 +328,10 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ranker = default_library().ranker()  # loads the saved model, or trains and saves it
     examples = load_corpus()
+    follow_ups = load_follow_ups(ranker.context_words)
     print(
         f"answer model: {len(examples)} questions ({sum(1 for _, ids in examples if not ids)} not covered), "
+        f"{len(follow_ups)} follow-ups for the follow-up model, "
         f"{len(ranker.passages)} passages -> {MODEL_PATH.relative_to(ROOT)}"
     )
     return 0 if ranker.learned is not None else 1

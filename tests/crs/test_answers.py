@@ -143,6 +143,14 @@ def test_follow_ups_carry_person_grade_and_words():
     assert "24 hours after the end of your infusion" in first_quotes(hours)
 
 
+def test_a_follow_up_is_read_after_the_passage_it_follows():
+    # the follow-up model (crs.content.learned.FollowUpClassifier): "what if it happens every
+    # time?" after how grade 3 is treated asks about grade 3 coming back
+    grade3 = ask("what do they do for grade 3 crs", "ask_treatment")
+    again = ask("what if it happens every time", "nlu_fallback", grade3.context)
+    assert "keep getting grade 3 or more CRS" in first_quotes(again)
+
+
 def test_an_excerpt_around_a_gap_is_marked():
     reply = ask("does crs affect the heart", "ask_symptoms").reply
     quote = reply.payload["quotes"][0]

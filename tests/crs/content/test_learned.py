@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from crs.content import default_library
-from crs.content.learned import MODEL_PATH, PassageClassifier, digest, load_corpus
+from crs.content.learned import MODEL_PATH, FollowUpClassifier, PassageClassifier, digest, load_corpus, load_follow_ups
 
 LIBRARY = default_library()
 RANKER = LIBRARY.ranker()
@@ -91,3 +91,44 @@ def test_the_answer_model_reads_questions_as_its_fitted_featurizer_does():
     model.predict("warm up")  # builds the fast featurizer
     assert model._fast.supported
     assert abs(expected - model._fast.matrix(texts)).max() < 1e-12
+
+
+def test_follow_up_rows_pair_each_later_turn_with_the_passages_that_answered_before(tmp_path):
+    corpus = tmp_path / "talk.yml"
+    corpus.write_text(
+        "- turns:\n"
+        "  - {text: what is tocilizumab, passages: [a, c]}\n"
+        '  - {text: "how long for?", passages: []}\n'
+        '  - {text: "and if it does not work?", passages: [b]}\n'
+        "- {text: can i drive, passages: []}\n",
+        encoding="utf-8",
+    )
+    rows = load_follow_ups(lambda text: [w for w in text.split() if len(w) > 4], tmp_path)
+    # an unanswered turn leaves the passages before it as the last answer
+    assert rows == [
+        ("how long for?", "tocilizumab", ("a", "c"), ()),
+        ("and if it does not work?", "tocilizumab", ("a", "c"), ("b",)),
+    ]
+
+
+def test_the_follow_up_model_reads_which_passage_came_before():
+    # the same words after different passages ask for different ones: "then what?" after a step
+    # asks for the step after it
+    rows = []
+    for text in ("then what?", "and then what happens", "what next", "after that?", "then what"):
+        rows += [(text, "crs", ("step1",), ("step2",)), (text, "crs", ("icu",), ("ward",))]
+    rows += [("why?", "crs", ("step1",), ()), ("why", "crs", ("icu",), ())]
+    model = FollowUpClassifier.train(rows, ["step1", "step2", "icu", "ward"])
+    after_step = model.predict("so then what", "crs", ["step1"])
+    after_icu = model.predict("so then what", "crs", ["icu"])
+    assert after_step["step2"] > after_step["ward"]
+    assert after_icu["ward"] > after_icu["step2"]
+
+
+def test_the_saved_answer_model_keeps_its_follow_up_model():
+    assert RANKER.learned.follow_up is not None
+    loaded = PassageClassifier.load(MODEL_PATH, digest(PASSAGES))
+    assert loaded.follow_up is not None
+    assert loaded.predict_follow_up("then what?", "", []) is None  # nothing was given before
+    scores = loaded.predict_follow_up("then what?", "grade", ["us.p023.s1"])
+    assert set(scores) <= {pid for pid, _ in PASSAGES} and len(scores) >= 0.8 * len(PASSAGES)
