@@ -426,10 +426,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
             if context.get("grade") is not None and grade is None and not _OTHER_GRADE.search(asked.text):
                 kept.append(f"grade {context['grade']}")  # "is that serious?" after "I had grade 2"
-            leaning_covered, leaning = ranker.learned.predict(" ".join(kept) + " " + model_text)
+            kept_text = " ".join(kept)
+            leaning_covered, leaning = ranker.learned.predict(kept_text + " " + model_text)
             # and the follow-up model: the follow-up's words after the passages just given ("what
             # signs?" after the brain, "then what?" after a step); it ranks, it does not judge
-            after = ranker.learned.predict_follow_up(model_text, " ".join(kept), context.get("last") or [])
+            after = ranker.learned.predict_follow_up(model_text, kept_text, context.get("last") or [])
             if after:
                 leaning = {pid: (value + after.get(pid, 0.0)) / 2 for pid, value in leaning.items()}
             learned = leaning

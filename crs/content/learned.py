@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import yaml
 
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 CORPUS_DIR = ROOT / "data" / "content" / "questions"
 MODEL_PATH = ROOT / "models" / "answer_model.joblib"
-VERSION = 2  # 2: with the follow-up model
+VERSION = 3  # 2: with the follow-up model; 3: the follow-up model saved as its parts
 COVERED = "_covered"
 MIN_EXAMPLES = 3  # a passage with fewer questions gets no classifier of its own
 
@@ -55,6 +55,16 @@ def corpus_files(corpus_dir: Path = CORPUS_DIR) -> List[Path]:
     return sorted(corpus_dir.glob("*.yml"))
 
 
+def _corpus_items(corpus_dir: Path) -> Iterator[dict]:
+    """Every row of every corpus file: a question, or a conversation (``turns``)."""
+    for path in corpus_files(corpus_dir):
+        yield from yaml.safe_load(path.read_text(encoding="utf-8")) or []
+
+
+def _ids(row: dict) -> Tuple[str, ...]:
+    return tuple(str(pid) for pid in row.get("passages") or ())
+
+
 def load_corpus(
     corpus_dir: Path = CORPUS_DIR, context_words: Callable[[str], List[str]] | None = None
 ) -> List[Tuple[str, Tuple[str, ...]]]:
@@ -64,18 +74,16 @@ def load_corpus(
     a question; a later turn is read as the answers read a follow-up, after the words kept from the
     turns before it (``context_words``: the words the answer context keeps of a question)."""
     examples = []
-    for path in corpus_files(corpus_dir):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            if "turns" not in item:
-                examples.append((str(item["text"]), tuple(str(pid) for pid in item.get("passages") or ())))
-                continue
-            kept: List[str] = []
-            for turn in item["turns"]:
-                text = str(turn["text"])
-                ids = tuple(str(pid) for pid in turn.get("passages") or ())
-                examples.append(((" ".join(kept) + " " + text).strip() if kept else text, ids))
-                if context_words is not None:
-                    kept = context_words(text) or kept
+    for item in _corpus_items(corpus_dir):
+        if "turns" not in item:
+            examples.append((str(item["text"]), _ids(item)))
+            continue
+        kept: List[str] = []
+        for turn in item["turns"]:
+            text = str(turn["text"])
+            examples.append(((" ".join(kept) + " " + text).strip() if kept else text, _ids(turn)))
+            if context_words is not None:
+                kept = context_words(text) or kept
     return examples
 
 
@@ -85,19 +93,15 @@ def load_follow_ups(
     """The later turns of the corpus's conversations: (turn, words kept from the turns before,
     passages that answered the last answered turn, passages that answer this turn)."""
     rows = []
-    for path in corpus_files(corpus_dir):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            if "turns" not in item:
-                continue
-            kept: List[str] = []
-            last: Tuple[str, ...] = ()
-            for turn in item["turns"]:
-                text = str(turn["text"])
-                ids = tuple(str(pid) for pid in turn.get("passages") or ())
-                if last:
-                    rows.append((text, " ".join(kept), last, ids))
-                kept = context_words(text) or kept
-                last = ids or last
+    for item in _corpus_items(corpus_dir):
+        kept: List[str] = []
+        last: Tuple[str, ...] = ()
+        for turn in item.get("turns") or []:
+            text, ids = str(turn["text"]), _ids(turn)
+            if last:
+                rows.append((text, " ".join(kept), last, ids))
+            kept = context_words(text) or kept
+            last = ids or last
     return rows
 
 
@@ -111,6 +115,43 @@ def digest(passages: Sequence[Tuple[str, str]], corpus_dir: Path = CORPUS_DIR) -
     return sha.hexdigest()
 
 
+def _question_vectorizer():
+    """TF-IDF over word 1-2-grams and character 2-5-grams of a lower-cased question."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[a-z0-9]+", sublinear_tf=True),
+            ),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ]
+    )
+
+
+class _Stack:
+    """One logistic regression per name, their weights side by side: one product scores them all."""
+
+    def __init__(self, classifiers: Dict[str, object]) -> None:
+        import numpy as np
+
+        self.names = list(classifiers)
+        self.weights = np.array([classifiers[n].coef_[0] for n in self.names]).T.copy(order="C")
+        self.bias = np.array([classifiers[n].intercept_[0] for n in self.names])
+
+    def scores(self, features) -> Dict[str, float]:
+        """{name: probability} for one row of features (none before training)."""
+        import numpy as np
+
+        if not self.names:
+            return {}
+        logits = features @ self.weights + self.bias
+        values = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+        return dict(zip(self.names, values.tolist(), strict=True))
+
+
 class FollowUpClassifier:
     """Which passage answers a follow-up, from its words, the words kept from the question before
     and the passages that answered it (``load_follow_ups``)."""
@@ -121,8 +162,16 @@ class FollowUpClassifier:
         self.passage_ids = list(passage_ids)
         self.classifiers = classifiers
         self._index = {pid: i for i, pid in enumerate(self.passage_ids)}
-        self._names = list(classifiers)
-        self._stacked = None  # (weights, bias) of every passage's classifier, on first use
+        self._stack = _Stack(classifiers)
+
+    def parts(self) -> Dict[str, object]:
+        """What is saved (PassageClassifier.save): the arguments that make it again."""
+        return {
+            "text_vectorizer": self.text_vectorizer,
+            "kept_vectorizer": self.kept_vectorizer,
+            "passage_ids": self.passage_ids,
+            "classifiers": self.classifiers,
+        }
 
     def _after(self, rows: Sequence[Sequence[str]]):
         """The passages that answered the turn before, one column each (the first counts most)."""
@@ -152,60 +201,37 @@ class FollowUpClassifier:
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import FeatureUnion
 
         if not rows:
             return None
-        text_vectorizer = FeatureUnion(
-            [
-                (
-                    "words",
-                    TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[a-z0-9]+", sublinear_tf=True),
-                ),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-            ]
-        )
         kept_vectorizer = TfidfVectorizer(analyzer="word", token_pattern=r"[a-z0-9]+", sublinear_tf=True)
-        model = cls(text_vectorizer, kept_vectorizer, passage_ids, {})
-        features = model._features(
+        featurizer = cls(_question_vectorizer(), kept_vectorizer, passage_ids, {})
+        features = featurizer._features(
             [text for text, _, _, _ in rows],
             [kept for _, kept, _, _ in rows],
             [after for _, _, after, _ in rows],
             fit=True,
         )
-        for pid in model.passage_ids:
+        classifiers: Dict[str, object] = {}
+        for pid in passage_ids:
             y = np.array([pid in ids for _, _, _, ids in rows], dtype=int)
             if y.sum() < 2 or y.sum() == len(y):
                 continue
             classifier = LogisticRegression(C=3.0, class_weight="balanced", max_iter=2000, solver="liblinear")
-            model.classifiers[pid] = classifier.fit(features, y)
-        return model
+            classifiers[pid] = classifier.fit(features, y)
+        return cls(featurizer.text_vectorizer, kept_vectorizer, passage_ids, classifiers)
 
     def predict(self, text: str, kept: str, after: Sequence[str]) -> Dict[str, float]:
         """{passage id: probability it answers this follow-up}."""
-        import numpy as np
-
-        if self._stacked is None:
-            self._names = list(self.classifiers)
-            weights = np.vstack([self.classifiers[name].coef_[0] for name in self._names]).T
-            bias = np.array([self.classifiers[name].intercept_[0] for name in self._names])
-            self._stacked = (np.ascontiguousarray(weights), bias)
-        features = self._features([text], [kept], [tuple(after)])
-        logits = features @ self._stacked[0] + self._stacked[1]
-        values = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
-        return dict(zip(self._names, values.tolist(), strict=True))
+        return self._stack.scores(self._features([text], [kept], [tuple(after)]))
 
 
 class PassageClassifier:
     def __init__(self, vectorizer, classifiers: Dict[str, object], digest: str) -> None:
-        import numpy as np
-
         self.vectorizer = vectorizer
         self.classifiers = classifiers
         self.digest = digest
-        self._names = list(classifiers)
-        self._weights = np.ascontiguousarray(np.vstack([classifiers[n].coef_[0] for n in self._names]).T)
-        self._bias = np.array([classifiers[n].intercept_[0] for n in self._names])
+        self._stack = _Stack(classifiers)
         self._fast: FastTfidf | None = None  # the featurizer taken apart (crs.tfidf), on first use
         self.follow_up: FollowUpClassifier | None = None
 
@@ -214,9 +240,7 @@ class PassageClassifier:
         cls, examples: Sequence[Tuple[str, Sequence[str]]], passages: Sequence[Tuple[str, str]], digest: str = ""
     ) -> PassageClassifier:
         import numpy as np
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import FeatureUnion
 
         known = {pid for pid, _ in passages}
         unknown = sorted({pid for _, ids in examples for pid in ids} - known)
@@ -225,15 +249,7 @@ class PassageClassifier:
         rows = [(normalise(text), tuple(ids)) for text, ids in examples]
         rows += [(normalise(text), (pid,)) for pid, text in passages]  # a passage answers itself
         texts = [text for text, _ in rows]
-        vectorizer = FeatureUnion(
-            [
-                (
-                    "words",
-                    TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[a-z0-9]+", sublinear_tf=True),
-                ),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-            ]
-        )
+        vectorizer = _question_vectorizer()
         features = vectorizer.fit_transform(texts)
         classifiers: Dict[str, object] = {}
         targets = {COVERED: np.array([bool(ids) for _, ids in rows], dtype=int)}
@@ -248,15 +264,11 @@ class PassageClassifier:
 
     def predict(self, text: str) -> Tuple[float, Dict[str, float]]:
         """(probability that a passage answers it, {passage id: probability it answers it})."""
-        import numpy as np
-
         if self._fast is None:
             self._fast = FastTfidf(self.vectorizer)
         texts = [normalise(text)]
         features = self._fast.matrix(texts) if self._fast.supported else self.vectorizer.transform(texts)
-        logits = features @ self._weights + self._bias
-        values = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
-        scores = dict(zip(self._names, values.tolist(), strict=True))
+        scores = self._stack.scores(features)
         return scores.pop(COVERED, 1.0), scores
 
     def predict_follow_up(self, text: str, kept: str, after: Sequence[str]) -> Dict[str, float] | None:
@@ -275,7 +287,7 @@ class PassageClassifier:
                 "digest": self.digest,
                 "vectorizer": self.vectorizer,
                 "classifiers": self.classifiers,
-                "follow_up": self.follow_up,
+                "follow_up": self.follow_up.parts() if self.follow_up is not None else None,
             },
             path,
         )
@@ -294,7 +306,8 @@ class PassageClassifier:
         if data.get("version") != VERSION or (digest is not None and data.get("digest") != digest):
             return None
         model = cls(data["vectorizer"], data["classifiers"], data["digest"])
-        model.follow_up = data.get("follow_up")
+        parts = data.get("follow_up")
+        model.follow_up = FollowUpClassifier(**parts) if parts else None
         return model
 
 
