@@ -220,6 +220,13 @@ def passages_reply(
     return reply
 
 
+def blend_follow_up(first: Dict[str, float], after: Dict[str, float], share: float) -> Dict[str, float]:
+    """The two answer models' readings of a follow-up, the follow-up model weighing ``share``. A
+    passage the follow-up model has no classifier for (too few follow-up examples) keeps the first
+    model's value instead of counting as 0 there."""
+    return {pid: (1 - share) * value + share * after.get(pid, value) for pid, value in first.items()}
+
+
 def not_covered_reply(
     library: Library,
     locale: Locale,
@@ -432,7 +439,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             # signs?" after the brain, "then what?" after a step); it ranks, it does not judge
             after = ranker.learned.predict_follow_up(model_text, kept_text, context.get("last") or [])
             if after:
-                leaning = {pid: (value + after.get(pid, 0.0)) / 2 for pid, value in leaning.items()}
+                leaning = blend_follow_up(leaning, after, ranker.config.weights.get("follow_up_model", 0.5))
             learned = leaning
     thresholds = ranker.config.not_covered
     sure_covered = learned is not None and covered >= thresholds.get("covered_over", 0.8)

