@@ -419,7 +419,25 @@ class Ranker:
             ranked.append(Ranked(passage, score, lexical[index]))
             positions.append(index)
         order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, positions[i]))
-        return [ranked[i] for i in order]
+        return _near_ties([ranked[i] for i in order], query.learned or {}, weights.get("near_tie", 0.0))
+
+
+def _near_ties(ranked: List[Ranked], learned: Dict[str, float], margin: float) -> List[Ranked]:
+    """Two passages next in the ranking whose scores differ by at most ``margin`` are put in the
+    answer model's order: so little apart, the difference comes from how often a word such as
+    "symptoms" occurs in each, and the model, trained on how people ask, is the better judge
+    ("crs symptoms?" -> "Most people have a high temperature", not the list by part of the body
+    that uses the word twice)."""
+    if margin <= 0 or not learned:
+        return ranked
+    result = list(ranked)
+    for index in range(len(result) - 1):
+        first, second = result[index], result[index + 1]
+        if first.score - second.score <= margin and learned.get(second.passage.id, 0.0) > learned.get(
+            first.passage.id, 0.0
+        ):
+            result[index], result[index + 1] = second, first
+    return result
 
 
 def _successors(passages: Sequence[Passage]) -> Dict[str, str]:

@@ -473,3 +473,27 @@ def test_a_passage_the_follow_up_model_cannot_read_keeps_the_first_models_value(
     blended = blend_follow_up({"a": 0.8, "b": 0.6}, {"a": 0.2}, 0.5)
     assert blended == pytest.approx({"a": 0.5, "b": 0.6})
     assert blend_follow_up({"a": 0.8}, {"a": 0.2}, 0.25) == pytest.approx({"a": 0.65})
+
+
+@pytest.mark.parametrize("text", ["crs symptoms?", "symptoms of crs pls", "wat r crs symptoms"])
+def test_a_general_question_about_symptoms_starts_with_the_general_list(text):
+    # the list by part of the body uses "symptoms" twice and wins on words alone by a hair; so
+    # close, the answer model's reading decides (near_tie in data/content/retrieval.yml)
+    assert (
+        ask(text, "ask_symptoms").reply.payload["quotes"][0]["text"].startswith("Most people have a high temperature")
+    )
+
+
+def test_a_near_tie_is_put_in_the_answer_models_order_and_nothing_else_moves():
+    from crs.content.retrieval import Ranked, _near_ties
+
+    passages = LIBRARY.ranker().passages
+    a, b, c = Ranked(passages[0], 3.0), Ranked(passages[1], 2.95), Ranked(passages[2], 2.0)
+    learned = {b.passage.id: 0.9, a.passage.id: 0.8, c.passage.id: 1.0}
+    assert _near_ties([a, b, c], learned, 0.1) == [b, a, c]  # c is too far behind to move
+    assert _near_ties([a, b, c], learned, 0.0) == [a, b, c]
+    assert _near_ties([a, b, c], {}, 0.1) == [a, b, c]
+    # a specific word still decides: the neurological list answers a question about the brain
+    assert "Neurological side effects" in first_quotes(
+        ask("What kind of neurological symptoms can CRS cause?", "ask_symptoms"), 1
+    )
