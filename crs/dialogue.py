@@ -217,18 +217,64 @@ def asks_about_its_signs(view: TurnView) -> bool:
     if view.original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION:
         return False  # the classifier heard a report ("what do i do, he cant breathe")
     red_flags = view.triage.red_flags
+    return bool(red_flags) and all(_asked_about(view, f) for f in red_flags)
 
-    def asked_about(finding) -> bool:
-        # in a question, in its first clause ("what do i do, he cant breathe" tells it after)
-        return any(
-            start <= finding.start and finding.end <= end and not _CLAUSE_BREAK.search(view.text[start : finding.start])
-            for start, end in view.questions
-        )
 
-    return bool(red_flags) and all(asked_about(f) for f in red_flags)
+def _asked_about(view: TurnView, finding) -> bool:
+    """The sign is in a question, in its first clause ("what do i do, he cant breathe" tells it
+    after)."""
+    return any(
+        start <= finding.start and finding.end <= end and not _CLAUSE_BREAK.search(view.text[start : finding.start])
+        for start, end in view.questions
+    )
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:!?\u2013\u2014]|\s-\s")
+
+
+# what makes a statement not a report of now: a state that was there before ("I get breathless
+# anyway with my chest", "she already has low blood pressure", "I have low pressure always") or
+# something heard or read ("Dad's nurse mentioned confusion", "someone on a forum said their dad
+# started seeing things"). Words, not phrases: any of them in the red flag's sentence.
+_NOT_NOW = re.compile(
+    r"\b(?:already|anyway|anyways|always|usually|normally|chronic|for years|all my life"
+    r"|said|says|told|tells|mentioned|mentions|reading|read|heard|hear|forum|leaflet|apparently)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"[.!?;\n]+")
+_WHAT_TO_DO = re.compile(
+    r"\W*(?:so\s+|and\s+|then\s+)?(?:(?:what|wat|wot)\s+)?(?:do|should|shall|can|must)\s+(?:i|we|u|you|they)\s+do\b"
+    r"(?:\s+(?:now|then|next|about it|about that))?\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_past_a_background_sign(view: TurnView) -> bool:
+    """After an emergency instruction, a message that asks a question of its own and tells its red
+    flags only as something there before or something heard ("I already get a bit breathless with
+    my lung disease. Can CRS affect your breathing as well?", "Can CRS affect the brain? Dad's
+    nurse mentioned confusion") still gets its answer, after the instruction: the instruction
+    stands whole either way (when in doubt, escalate), and the question is still owed an answer.
+    A red flag told with nothing of the kind ("he cant breathe, can CRS do that?") gets the
+    instruction alone."""
+    if view.original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}:
+        return False
+    red_flags = view.triage.red_flags
+    questions = view.questions + view.asking  # (asking: also a question without its question mark)
+    if not red_flags or not any(not _WHAT_TO_DO.match(view.text[start:end]) for start, end in questions):
+        return False  # "what do we do" asks what the instruction tells
+
+    def sentence_of(finding) -> str:
+        # from the last sentence break or question edge before the sign to the next after it
+        edges = [0, len(view.text)]
+        edges += [m.end() for m in _SENTENCE_BREAK.finditer(view.text)]
+        edges += [edge for span in questions for edge in span]
+        start = max(edge for edge in edges if edge <= finding.start)
+        end = min(edge for edge in edges if edge >= finding.end)
+        return view.text[start:end]
+
+    told = [f for f in red_flags if not _asked_about(view, f)]  # (the rest: asks_about_its_signs)
+    return bool(told) and all(_NOT_NOW.search(sentence_of(f)) for f in told)
 
 
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
@@ -489,6 +535,7 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
             answer_follows_emergency(view.original_intent, view.text)
             or asks_after_emergency(view)
             or asks_about_its_signs(view)
+            or asks_past_a_background_sign(view)
         ):
             return ANSWER  # the instruction first and whole; then the question is answered
         return ACTION_LISTEN

@@ -455,6 +455,45 @@ def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, inte
     assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
 
 
+@pytest.mark.parametrize(
+    "text, intent, answered",
+    [
+        # the red flag is told as a state there before, or as something heard or read: the
+        # instruction whole, then the answer
+        (
+            "I already get a bit breathless with my lung disease. Can CRS affect your breathing as well?",
+            "ask_symptoms",
+            True,
+        ),
+        (
+            "I'm 80 and I get breathless anyway with my chest. What breathing symptoms can CRS cause?",
+            "ask_symptoms",
+            True,
+        ),
+        (
+            "my husband already has low blood pressure what do they give for low blood pressure with crs",
+            "ask_treatment",
+            True,
+        ),
+        ("Can CRS affect the brain? Dad's nurse mentioned confusion and now I'm worried.", "ask_symptoms", True),
+        (
+            "Someone on a forum said their dad started seeing things. Is hallucinating part of CRS?",
+            "ask_symptoms",
+            True,
+        ),
+        # told with nothing of the kind, no question of its own, or heard as a report: alone
+        ("he cant breathe, can CRS do that?", "ask_symptoms", False),
+        ("my husband has low blood pressure, what do they give for it?", "ask_treatment", False),
+        ("she already cant breathe properly", "report_symptom", False),
+        ("the nurse said his lips are blue, what do we do", "nlu_fallback", False),
+    ],
+)
+def test_after_an_emergency_a_question_past_a_sign_told_as_background_is_answered(text, intent, answered):
+    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
+    assert v.triage.level == "emergency"
+    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+
+
 def test_a_reported_question_after_the_urgent_instruction_is_answered():
     v = view(
         "Pt asking whether rigors are a CRS feature",
