@@ -251,8 +251,8 @@ _WHAT_TO_DO = re.compile(
 
 def asks_past_a_background_sign(view: TurnView) -> bool:
     """After an emergency instruction, a message that asks a question of its own and tells its red
-    flags only as something there before or something heard ("I already get a bit breathless with
-    my lung disease. Can CRS affect your breathing as well?", "Can CRS affect the brain? Dad's
+    flags only as something there before or something heard ("Can CRS make someone confused? My mum
+    already gets a bit muddled.", "Can CRS affect the brain? Dad's
     nurse mentioned confusion") still gets its answer, after the instruction: the instruction
     stands whole either way (when in doubt, escalate), and the question is still owed an answer.
     A red flag told with nothing of the kind ("he cant breathe, can CRS do that?") gets the

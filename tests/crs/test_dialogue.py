@@ -461,7 +461,7 @@ def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, inte
         # the red flag is told as a state there before, or as something heard or read: the
         # instruction whole, then the answer
         (
-            "I already get a bit breathless with my lung disease. Can CRS affect your breathing as well?",
+            "Can CRS make someone confused? My mum already gets a bit muddled.",
             "ask_symptoms",
             True,
         ),
