@@ -17,6 +17,7 @@ from crs.dialogue import (
     SERVICE_PROBLEM,
     URGENT,
     TurnView,
+    asks_past_a_background_sign,
     asks_what_would_happen,
     check_groups,
     is_general_question,
@@ -486,12 +487,36 @@ def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, inte
         ("my husband has low blood pressure, what do they give for it?", "ask_treatment", False),
         ("she already cant breathe properly", "report_symptom", False),
         ("the nurse said his lips are blue, what do we do", "nlu_fallback", False),
+        ("the machine says eighty five over fifty what does that mean", "ask_symptoms", False),
     ],
 )
 def test_after_an_emergency_a_question_past_a_sign_told_as_background_is_answered(text, intent, answered):
     v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
     assert v.triage.level == "emergency"
     assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+
+
+def test_no_emergency_of_the_triage_sets_gets_an_answer_for_a_background_sign():
+    """Every emergency message of the triage sets reports a red flag present now: none may pass for
+    a sign told as background, even if the classifier took it for a question (the worst case)."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    passed, emergencies = [], 0
+    for path in sorted((ROOT / "tests" / "crs" / "triage" / "sets").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for case in data if isinstance(data, list) else data.get("cases", []):
+            if not isinstance(case, dict) or case.get("level") != "emergency":
+                continue
+            v = view(
+                case["text"], intent="triage_emergency", original_intent="ask_symptoms", actions_this_turn=[EMERGENCY]
+            )
+            if v.triage.level == "emergency":
+                emergencies += 1
+                if asks_past_a_background_sign(v):
+                    passed.append(case["text"])
+    assert emergencies > 1000 and passed == []
 
 
 def test_a_reported_question_after_the_urgent_instruction_is_answered():
