@@ -423,20 +423,24 @@ class Ranker:
 
 
 def _near_ties(ranked: List[Ranked], learned: Dict[str, float], margin: float) -> List[Ranked]:
-    """Two passages next in the ranking whose scores differ by at most ``margin`` are put in the
-    answer model's order: so little apart, the difference comes from how often a word such as
-    "symptoms" occurs in each, and the model, trained on how people ask, is the better judge
+    """Passages next in the ranking whose scores are within ``margin`` of the first of them are put
+    in the answer model's order: so little apart, the difference comes from how often a word such
+    as "symptoms" occurs in each, and the model, trained on how people ask, is the better judge
     ("crs symptoms?" -> "Most people have a high temperature", not the list by part of the body
-    that uses the word twice)."""
+    that uses the word twice). A run of three near-tied passages is sorted as a whole, not swapped
+    pair by pair (a single pass of swaps left the model's second choice first)."""
     if margin <= 0 or not learned:
         return ranked
-    result = list(ranked)
-    for index in range(len(result) - 1):
-        first, second = result[index], result[index + 1]
-        if first.score - second.score <= margin and learned.get(second.passage.id, 0.0) > learned.get(
-            first.passage.id, 0.0
-        ):
-            result[index], result[index + 1] = second, first
+    result: List[Ranked] = []
+    index = 0
+    while index < len(ranked):
+        top = ranked[index].score
+        end = index + 1
+        while end < len(ranked) and top - ranked[end].score <= margin + 1e-9:
+            end += 1
+        group = ranked[index:end]  # (sorted is stable: equal model values keep the ranking's order)
+        result += sorted(group, key=lambda item: -learned.get(item.passage.id, 0.0))
+        index = end
     return result
 
 

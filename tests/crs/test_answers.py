@@ -475,7 +475,9 @@ def test_a_passage_the_follow_up_model_cannot_read_keeps_the_first_models_value(
     assert blend_follow_up({"a": 0.8}, {"a": 0.2}, 0.25) == pytest.approx({"a": 0.65})
 
 
-@pytest.mark.parametrize("text", ["crs symptoms?", "symptoms of crs pls", "wat r crs symptoms"])
+@pytest.mark.parametrize(
+    "text", ["crs symptoms?", "symptoms of crs pls", "wat r crs symptoms", "what are the symptoms of crs"]
+)
 def test_a_general_question_about_symptoms_starts_with_the_general_list(text):
     # the list by part of the body uses "symptoms" twice and wins on words alone by a hair; so
     # close, the answer model's reading decides (near_tie in data/content/retrieval.yml)
@@ -493,6 +495,11 @@ def test_a_near_tie_is_put_in_the_answer_models_order_and_nothing_else_moves():
     assert _near_ties([a, b, c], learned, 0.1) == [b, a, c]  # c is too far behind to move
     assert _near_ties([a, b, c], learned, 0.0) == [a, b, c]
     assert _near_ties([a, b, c], {}, 0.1) == [a, b, c]
+    # three near-tied passages are sorted as a whole: the model's first choice comes first
+    # (swapping pair by pair in one pass left [c, b, a] as [b, c, a]; the symptom lists did so)
+    b2, c2 = Ranked(passages[1], 2.9), Ranked(passages[2], 2.9)
+    learned = {a.passage.id: 0.98, b2.passage.id: 0.99, c2.passage.id: 1.0}
+    assert _near_ties([a, b2, c2], learned, 0.1) == [c2, b2, a]
     # a specific word still decides: the neurological list answers a question about the brain
     assert "Neurological side effects" in first_quotes(
         ask("What kind of neurological symptoms can CRS cause?", "ask_symptoms"), 1
