@@ -448,17 +448,6 @@ def test_after_an_emergency_only_the_learned_detector_heard_a_question_is_answer
         ("what do i do, he cant breathe", "nlu_fallback", False),
         ("he cant breathe, can CRS do that?", "ask_symptoms", False),
         ("is it crs if shes breathing really fast? she is rite now", "report_symptom", False),
-    ],
-)
-def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, intent, answered):
-    v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
-    assert v.triage.level == "emergency"
-    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
-
-
-@pytest.mark.parametrize(
-    "text, intent, answered",
-    [
         # the red flag is told as a state there before, or as something heard or read: the
         # instruction whole, then the answer
         (
@@ -483,14 +472,13 @@ def test_after_an_emergency_a_question_about_its_red_flag_is_answered(text, inte
             True,
         ),
         # told with nothing of the kind, no question of its own, or heard as a report: alone
-        ("he cant breathe, can CRS do that?", "ask_symptoms", False),
         ("my husband has low blood pressure, what do they give for it?", "ask_treatment", False),
         ("she already cant breathe properly", "report_symptom", False),
         ("the nurse said his lips are blue, what do we do", "nlu_fallback", False),
         ("the machine says eighty five over fifty what does that mean", "ask_symptoms", False),
     ],
 )
-def test_after_an_emergency_a_question_past_a_sign_told_as_background_is_answered(text, intent, answered):
+def test_after_an_emergency_a_question_about_its_red_flag_or_past_a_background_one_is_answered(text, intent, answered):
     v = view(text, intent="triage_emergency", original_intent=intent, actions_this_turn=[EMERGENCY])
     assert v.triage.level == "emergency"
     assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
