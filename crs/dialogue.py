@@ -183,12 +183,17 @@ def asks_during_check(view: TurnView) -> bool:
     return _typed_question(view.text)
 
 
+# intents that may still be a question after an emergency instruction ("is a high fever an
+# emergency?" asked in general too)
+ASKED_AFTER_EMERGENCY = ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}
+
+
 def answer_follows_emergency(original_intent: str | None, text: str) -> bool:
     """After the emergency instruction, is the question asked still answered? Only a general
     question ("is a high fever an emergency?", "and the heart?", "can CRS make breathing
     difficult?"): asked as a question, naming nobody, pointing at nothing happening now. A
     message about a person, or about now, gets the instruction alone (issue 11)."""
-    if original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}:
+    if original_intent not in ASKED_AFTER_EMERGENCY:
         return False
     return _typed_question(text) and not _about_someone_or_now(text)
 
@@ -254,24 +259,22 @@ _WHAT_TO_DO = re.compile(
 
 def asks_past_a_background_sign(view: TurnView) -> bool:
     """After an emergency instruction, a message that asks a question of its own and tells its red
-    flags only as something there before or something heard ("Can CRS make someone confused? My mum
-    already gets a bit muddled.", "Can CRS affect the brain? Dad's
-    nurse mentioned confusion") still gets its answer, after the instruction: the instruction
-    stands whole either way (when in doubt, escalate), and the question is still owed an answer.
-    A red flag told with nothing of the kind ("he cant breathe, can CRS do that?") gets the
-    instruction alone."""
-    if view.original_intent not in ANSWER_INTENTS | ANSWER_IF_QUESTION | {"ask_is_emergency"}:
+    flags only as something there before or something heard ("Can CRS make someone confused? My
+    mum already gets a bit muddled.", "Can CRS affect the brain? Dad's nurse mentioned confusion")
+    still gets its answer, after the instruction: the instruction stands whole either way (when in
+    doubt, escalate), and the question is still owed an answer. A red flag told with nothing of
+    the kind ("he cant breathe, can CRS do that?") gets the instruction alone."""
+    if view.original_intent not in ASKED_AFTER_EMERGENCY:
         return False
     red_flags = view.triage.red_flags
     questions = view.questions + view.asking  # (asking: also a question without its question mark)
     if not red_flags or not any(not _WHAT_TO_DO.match(view.text[start:end]) for start, end in questions):
         return False  # "what do we do" asks what the instruction tells
+    # a sign's sentence: from the last sentence break or question edge before it to the next after
+    edges = [0, len(view.text)] + [m.end() for m in _SENTENCE_BREAK.finditer(view.text)]
+    edges += [edge for span in questions for edge in span]
 
     def sentence_of(finding) -> str:
-        # from the last sentence break or question edge before the sign to the next after it
-        edges = [0, len(view.text)]
-        edges += [m.end() for m in _SENTENCE_BREAK.finditer(view.text)]
-        edges += [edge for span in questions for edge in span]
         start = max(edge for edge in edges if edge <= finding.start)
         end = min(edge for edge in edges if edge >= finding.end)
         return view.text[start:end]
