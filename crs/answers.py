@@ -450,7 +450,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # answers it ("how long?" alone leans wholly on the last answer and is not judged so)
         # ... unless the follow-up model is sure of a passage ("onset?" after a drug's risk)
         sure_of_one = max((after or {}).values(), default=0.0) >= thresholds.get("follow_up_passage_over", 1.0)
+        # ... or the follow-up stands as a question of its own that the model, reading it alone,
+        # is sure the sources answer ("would I end up in intensive care with that?")
+        stands_alone = len(informative) >= 2 and covered >= thresholds.get("covered_over", 0.8)
         sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3) and not sure_of_one
+        sure_uncovered = sure_uncovered and not stands_alone
     if follow_up and context.get("topic") in REMEDY_TOPICS and asks_medicine_detail(asked.text):
         # the dose or the side effects of a medicine given for CRS ("how much do they give?",
         # "do they have side effects?" after tocilizumab, steroids or premedication): the

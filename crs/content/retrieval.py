@@ -34,6 +34,13 @@ _FOLLOW_UP_START = re.compile(
     re.IGNORECASE,
 )
 
+# words that point back at the last answer: "for that", "with those", "them", "there?", "then?"
+_POINTS_BACK = re.compile(
+    r"\b(?:for|with|after|about|like|from|of|to|on|by|at|during|before|than|without)\s+"
+    r"(?:that|this|those|these|them)\b|\b(?:those|these|them)\b|\b(?:that|there|then)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
 
 @lru_cache(maxsize=1)
 def _nlp():
@@ -86,8 +93,10 @@ def grade_of(text: str) -> int | None:
 
 
 def is_follow_up(text: str, informative: Sequence[str]) -> bool:
-    """A short question that leans on the last answer ("and older people?", "how long?")."""
-    return bool(_FOLLOW_UP_START.match(text)) and len(informative) <= 4 or len(informative) <= 1
+    """A short question that leans on the last answer ("and older people?", "how long?", "would I
+    have to go into intensive care for that?")."""
+    leans = _FOLLOW_UP_START.match(text) or _POINTS_BACK.search(text)
+    return bool(leans) and len(informative) <= 4 or len(informative) <= 1
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 from crs.answers import MORE_BUTTON, Asked, answer, blend_follow_up, treatment_is_setting
 from crs.content import default_library
-from crs.content.retrieval import grade_of, lemmas
+from crs.content.retrieval import grade_of, is_follow_up, lemmas
 from tests.quote_checks import assert_quote_is_verbatim_and_intact
 
 LIBRARY = default_library()
@@ -307,6 +307,44 @@ def test_a_follow_up_asking_what_the_sources_do_not_give_is_not_covered():
     assert "24 hours after the end of your infusion" in first_quotes(
         ask("how many days?", "nlu_fallback", stay.context)
     )
+
+
+@pytest.mark.parametrize(
+    "text, leans",
+    [
+        ("would I have to go into intensive care for that?", True),
+        ("how long would they keep me there?", True),
+        ("do all of those need an ambulance", True),
+        ("what happens then", True),
+        ("is there a blood test that shows CRS?", False),
+        ("can CRS affect the heart and the lungs?", False),
+    ],
+)
+def test_a_question_pointing_back_at_the_last_answer_is_a_follow_up(text, leans):
+    assert is_follow_up(text, LIBRARY.ranker().informative(text, [])) is leans
+
+
+def test_a_follow_up_pointing_back_is_answered_in_its_context():
+    # "for that", "there": read after the last answer, and not judged "not covered" when the
+    # model, reading it alone, is sure the sources answer it
+    treat = ask("how do they treat crs", "ask_treatment")
+    icu = ask("would I end up in intensive care with that?", "nlu_fallback", treat.context)
+    assert icu.reply.payload["coverage"] == "answered"
+    assert "Here the nurses monitor you very closely." in first_quotes(icu)
+    there = ask("how long would I be kept there?", "nlu_fallback", icu.context)
+    assert "You move back to the ward once your CRS is under control" in first_quotes(there)
+
+
+def test_shorthand_for_people_and_text_messages_is_read_as_the_words_it_stands_for():
+    # carers' and nurses' words for a child or an older person, and text-message shorthand, are
+    # not words the sources never use (which would make a question "not covered")
+    ranker = LIBRARY.ranker()
+    assert ranker.person_of("peds?") == "child" and ranker.person_of("and geriatric pts?") == "older"
+    for text in ("can ppl die from it pls", "wat does the dr check b4 tx", "y does it happen"):
+        assert ranker.unknown(ranker.informative(text, [])) == [], text
+    risk = ask("who gets crs", "ask_risk_factors")
+    assert "Children may be at higher risk" in first_quotes(ask("peds?", "nlu_fallback", risk.context))
+    assert "For some people, CRS can be fatal." in first_quotes(ask("can ppl die from crs", "nlu_fallback"))
 
 
 def test_what_about_after_a_question_that_is_not_covered_is_not_covered_either():
