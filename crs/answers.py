@@ -430,6 +430,8 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             # learned follow-ups this way: crs.content.learned.load_corpus)
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
+            if person is not None and person != context.get("person") and not treatments:
+                named = []  # "peds?" after a drug's risk: asked about the person, not the drug
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
             if context.get("grade") is not None and grade is None and not _OTHER_GRADE.search(asked.text):
                 kept.append(f"grade {context['grade']}")  # "is that serious?" after "I had grade 2"
@@ -525,6 +527,10 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         query.context_topic = context.get("topic")
         if not treatments and context.get("treatments"):
             query.treatments = tuple(context["treatments"])
+            if person is not None and person != context.get("person"):
+                # "peds?", "and older people?" after a drug's risk: the person is what is asked
+                # now, the drug only its setting
+                query.treatment_weight = min(query.treatment_weight, 0.3)
         query.grade = grade if grade is not None else context.get("grade")
         query.person = person or context.get("person")
         query.shown = frozenset(context.get("shown") or [])

@@ -347,6 +347,14 @@ def test_shorthand_for_people_and_text_messages_is_read_as_the_words_it_stands_f
     assert "For some people, CRS can be fatal." in first_quotes(ask("can ppl die from crs", "nlu_fallback"))
 
 
+def test_a_follow_up_naming_another_person_asks_about_them_not_the_drug():
+    # the drug of the last question stays as the setting only: its passage is not given again
+    drug = ask("pt on glofitamab, CRS risk?", "ask_risk_factors")
+    assert "such as glofitamab" in first_quotes(drug)
+    for text in ("peds?", "and in children?"):
+        assert first_quotes(ask(text, "nlu_fallback", drug.context)).startswith("Children may be at higher risk"), text
+
+
 def test_what_about_after_a_question_that_is_not_covered_is_not_covered_either():
     drive = ask("can i drive after car-t?", "nlu_fallback")
     assert drive.reply.payload["coverage"] == "not_covered"
