@@ -163,7 +163,7 @@ class SmsChannel(InputChannel):
                 self.state.remember(conversation, remaining, choices)
                 return twiml(message)
             if not body:
-                media = int(form.get("NumMedia") or 0) if (form.get("NumMedia") or "0").isdigit() else 0
+                media = int(form.get("NumMedia") or 0) if (form.get("NumMedia") or "0").isdecimal() else 0
                 what = "I can only read text, not pictures or files." if media else "Your message was empty."
                 return twiml(
                     f"{what} Please type your question about CRS. In an emergency call "

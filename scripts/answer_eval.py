@@ -44,6 +44,7 @@ TRIAGE_STARTS = (
     "I understand. But what you described",
     "That was my last question.",
     "From your answers, none of the danger signs",
+    "You mentioned: ",  # the urgent reply's reasons follow (crs/replies.py)
 )
 
 
@@ -70,6 +71,14 @@ class Turn:
                     continue
                 self.quotes.append(quote)
         self.texts = [m["text"] for m in messages if m.get("text")]
+        # the quotes of a triage reply (role "triage": the urgent reply's reasons) are triage too,
+        # also when the reply shares its payload with the answer that follows it
+        triage_quotes = [
+            norm(quote["text"])
+            for payload in self.payloads
+            for quote in payload.get("quotes") or []
+            if quote.get("role") == "triage" and quote.get("text")
+        ]
         # a reply's texts come before its payload: the texts of a triage reply (its payload says
         # triage_reply) are triage, however they start
         triage_texts: set = set()
@@ -90,6 +99,7 @@ class Turn:
             and index not in triage_texts
             and not m["text"].startswith(TRIAGE_STARTS)
             and not _is_triage_text(m["text"])
+            and not any(quote in norm(m["text"]) for quote in triage_quotes)
         ]
         coverage = [p.get("coverage") for p in self.payloads if p.get("coverage")]
         self.coverage = coverage[-1] if coverage else None

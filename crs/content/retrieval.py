@@ -89,7 +89,7 @@ def grade_of(text: str) -> int | None:
     if not match:
         return None
     value = match.group(1)
-    return int(value) if value.isdigit() else _GRADE_WORDS.get(value)
+    return int(value) if value.isdecimal() else _GRADE_WORDS.get(value)
 
 
 def is_follow_up(text: str, informative: Sequence[str]) -> bool:

@@ -248,7 +248,7 @@ class TriageEngine:
         ("my son is 9 and about to have kymriah"): no word of a sign, no state, nothing else."""
         words = [t.norm_ for t in doc[start:end] if not t.is_punct]
         return bool(words) and all(
-            word in self.background or (word.isdigit() and int(word) <= _OLDEST_AGE) for word in words
+            word in self.background or (word.isdecimal() and int(word) <= _OLDEST_AGE) for word in words
         )
 
     # -- steps -------------------------------------------------------------------------------

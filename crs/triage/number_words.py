@@ -58,7 +58,7 @@ def _read_decimals(words: List[str], j: int) -> Tuple[str | None, int]:
     while k < len(words) and len(digits) < 2:
         if words[k] in UNITS and UNITS[words[k]] < 10:
             digits += str(UNITS[words[k]])
-        elif words[k].isdigit() and len(words[k]) <= 2:
+        elif words[k].isdecimal() and len(words[k]) <= 2:
             digits += words[k]
         else:
             break
