@@ -384,6 +384,9 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     grade = grade_of(asked.text)
     person = ranker.person_of(asked.text)
     treatments = list(asked.treatments)
+    # "peds?", "and older people?" after a drug's risk: the person is what is asked now, the drug
+    # of the last question only its setting
+    other_person = not treatments and person is not None and person != context.get("person")
     topic = asked.topic
     # the last question was not covered: a follow-up to it ("what about flying?" after "can I
     # drive after CAR-T?") is judged below; unless a treatment carries over, it is not read in
@@ -430,8 +433,8 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
             # learned follow-ups this way: crs.content.learned.load_corpus)
             by_id = {treatment.id: treatment for treatment in library.treatments}
             named = [by_id[tid].names[0] for tid in context.get("treatments") or [] if tid in by_id]
-            if person is not None and person != context.get("person") and not treatments:
-                named = []  # "peds?" after a drug's risk: asked about the person, not the drug
+            if other_person:
+                named = []
             kept = [*_without_contrasts(ranker, context.get("words") or [], asked.text), *named]
             if context.get("grade") is not None and grade is None and not _OTHER_GRADE.search(asked.text):
                 kept.append(f"grade {context['grade']}")  # "is that serious?" after "I had grade 2"
@@ -455,8 +458,9 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # ... or the follow-up stands as a question of its own that the model, reading it alone,
         # is sure the sources answer ("would I end up in intensive care with that?")
         stands_alone = len(informative) >= 2 and covered >= thresholds.get("covered_over", 0.8)
-        sure_uncovered = leaning_covered < thresholds.get("follow_up_below", 0.3) and not sure_of_one
-        sure_uncovered = sure_uncovered and not stands_alone
+        sure_uncovered = (
+            leaning_covered < thresholds.get("follow_up_below", 0.3) and not sure_of_one and not stands_alone
+        )
     if follow_up and context.get("topic") in REMEDY_TOPICS and asks_medicine_detail(asked.text):
         # the dose or the side effects of a medicine given for CRS ("how much do they give?",
         # "do they have side effects?" after tocilizumab, steroids or premedication): the
@@ -527,9 +531,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         query.context_topic = context.get("topic")
         if not treatments and context.get("treatments"):
             query.treatments = tuple(context["treatments"])
-            if person is not None and person != context.get("person"):
-                # "peds?", "and older people?" after a drug's risk: the person is what is asked
-                # now, the drug only its setting
+            if other_person:
                 query.treatment_weight = min(query.treatment_weight, 0.3)
         query.grade = grade if grade is not None else context.get("grade")
         query.person = person or context.get("person")

@@ -64,21 +64,18 @@ class Turn:
         self.messages = messages
         self.payloads = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
         self.quotes: List[Dict[str, Any]] = []
+        # the quotes of a triage reply (role "triage": the urgent reply's reasons): their texts are
+        # triage too, also when the reply shares its payload with the answer that follows it
+        triage_quotes: List[str] = []
         for payload in self.payloads:
             triage_only = payload.get("topic") is None and payload.get("triage_reply")
             for quote in payload.get("quotes") or []:
+                if quote.get("role") == "triage" and quote.get("text"):
+                    triage_quotes.append(norm(quote["text"]))
                 if triage_only or quote.get("role") == "triage":
                     continue
                 self.quotes.append(quote)
         self.texts = [m["text"] for m in messages if m.get("text")]
-        # the quotes of a triage reply (role "triage": the urgent reply's reasons) are triage too,
-        # also when the reply shares its payload with the answer that follows it
-        triage_quotes = [
-            norm(quote["text"])
-            for payload in self.payloads
-            for quote in payload.get("quotes") or []
-            if quote.get("role") == "triage" and quote.get("text")
-        ]
         # a reply's texts come before its payload: the texts of a triage reply (its payload says
         # triage_reply) are triage, however they start
         triage_texts: set = set()
