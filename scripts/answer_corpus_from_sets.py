@@ -4,8 +4,13 @@
 
 Each question's acceptable sentences are mapped to the passages that hold them; "not covered"
 questions get no passage; an answered question whose sentences no quotable passage holds is left
-out (its label would say "not covered"). Used for data/content/questions/dev_questions.yml from the
-developer's sets. Never run it on a blind set before that set's first run.
+out (its label would say "not covered"). Conversations become corpus conversations the same way; a
+conversation ends before a turn that cannot be labelled, since the turns after it lean on it.
+
+Used for data/content/questions/dev_questions.yml (the developer's sets) and, from round 11, for
+data/content/questions/answer_sets.yml (the fresh sets after their one first run: written in the
+voices the fresh sets are written in, they are the closest data to what people ask). Never run it
+on a fresh set before that set's first run is recorded.
 """
 
 from __future__ import annotations
@@ -21,15 +26,39 @@ sys.path.insert(0, str(ROOT))
 
 from crs.content import default_library  # noqa: E402
 
-HEADER = (
-    "# The developer's question sets (tests/e2e/answers/dev_questions*.yml), their sentences mapped to\n"
-    "# the passages that hold them; questions whose sentences no quotable passage holds are left out\n"
-    "# (scripts/answer_corpus_from_sets.py).\n"
-)
-
 
 def norm(text: str) -> str:
-    return " ".join(text.replace("’", "'").replace("‘", "'").lower().split())
+    return " ".join(text.replace("’", "'").replace("‘", "'").replace("•", " ").lower().split())
+
+
+def passage_ids(answer: object, passages: Sequence) -> List[str] | None:
+    """The passages holding any acceptable sentence, [] for "not covered", None when none does."""
+    if answer == "not_covered":
+        return []
+    ids: List[str] = []
+    for sentence in answer or []:
+        ids += [p.id for p in passages if norm(sentence) in norm(p.text) and p.id not in ids]
+    return ids or None
+
+
+def rows_of(data: dict, passages: Sequence) -> List[dict]:
+    rows: List[dict] = []
+    for question in data.get("questions") or []:
+        ids = passage_ids(question["answer"], passages)
+        if ids is not None:
+            rows.append({"text": question["text"], "passages": ids})
+    for conversation in data.get("conversations") or []:
+        turns = []
+        for turn in conversation["turns"]:
+            ids = passage_ids(turn.get("answer"), passages)
+            if ids is None:
+                break
+            turns.append({"text": turn["text"], "passages": ids})
+        if len(turns) >= 2:
+            rows.append({"turns": turns})
+        elif turns:
+            rows.append(turns[0])
+    return rows
 
 
 def main(argv: Sequence[str]) -> int:
@@ -39,20 +68,21 @@ def main(argv: Sequence[str]) -> int:
     passages = default_library().ranker().passages
     rows: List[dict] = []
     for path in argv[1:]:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        for question in data.get("questions") or []:
-            if question["answer"] == "not_covered":
-                rows.append({"text": question["text"], "passages": []})
-                continue
-            ids: List[str] = []
-            for sentence in question["answer"]:
-                ids += [p.id for p in passages if norm(sentence) in norm(p.text) and p.id not in ids]
-            if ids:
-                rows.append({"text": question["text"], "passages": ids})
+        rows += rows_of(yaml.safe_load(Path(path).read_text(encoding="utf-8")), passages)
+    names = ", ".join(Path(path).stem for path in argv[1:])
+    header = (
+        f"# Question sets mapped to the passages that hold their sentences (scripts/answer_corpus_from_sets.py):\n"
+        f"# {names}.\n# Questions and turns whose sentences no quotable passage holds are left out.\n"
+    )
     with open(argv[0], "w", encoding="utf-8") as out:
-        out.write(HEADER)
+        out.write(header)
         yaml.safe_dump(rows, out, allow_unicode=True, sort_keys=False, width=200)
-    print(f"{len(rows)} questions, {sum(1 for row in rows if not row['passages'])} not covered -> {argv[0]}")
+    questions = [row for row in rows if "turns" not in row]
+    turns = sum(len(row["turns"]) for row in rows if "turns" in row)
+    uncovered = sum(1 for row in questions if not row["passages"])
+    print(
+        f"{len(questions)} questions ({uncovered} not covered), {len(rows) - len(questions)} conversations ({turns} turns) -> {argv[0]}"
+    )
     return 0
 
 

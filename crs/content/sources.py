@@ -175,10 +175,23 @@ def _body_bounds(text: str, meta: dict) -> Tuple[int, int]:
     return start, end
 
 
-def _raw_units(text: str, start: int, end: int, short: str) -> List[dict]:
-    """Split the body into headings, sentences and list items (one line is one block)."""
+def _also_bounds(text: str, meta: dict, body_end: int) -> List[Tuple[int, int]]:
+    """Regions after the body that are information, not furniture (``content.also``: the nurse
+    helpline's number and hours in the UK page's footer)."""
+    bounds = []
+    for region in (meta.get("content") or {}).get("also") or []:
+        start = text.find(region["starts_at"], body_end)
+        end = text.find(region["ends_before"], start) if start >= 0 else -1
+        if start < 0 or end <= start:
+            raise ContentError(f"{meta['id']}: anchors of an 'also' region not found after the body")
+        bounds.append((start, end))
+    return bounds
+
+
+def _raw_units(text: str, start: int, end: int, short: str, block: int = 0) -> List[dict]:
+    """Split the body into headings, sentences and list items (one line is one block); blocks are
+    numbered on from ``block``."""
     units: List[dict] = []
-    block = 0
     offset = start
     for raw_line in text[start:end].split("\n"):
         line_offset = offset
@@ -265,6 +278,9 @@ def load_source(meta_path: Path, default_review_years: int, locale_markers: Dict
     excluded_lines = set(meta.get("exclude_lines") or [])
     start, end = _body_bounds(text, meta)
     raw = _raw_units(text, start, end, meta["short_name"])
+    for also_start, also_end in _also_bounds(text, meta, end):
+        also = _raw_units(text, also_start, also_end, meta["short_name"], raw[-1]["block"] if raw else 0)
+        raw += [{**unit, "also": True} for unit in also]
     gaps = _find_gaps(raw, text, meta["id"], known)
     block_text: Dict[int, str] = {}
     for unit in raw:
@@ -278,7 +294,9 @@ def load_source(meta_path: Path, default_review_years: int, locale_markers: Dict
             kind=unit["kind"],
             text=unit["text"],
             offset=unit["offset"],
-            locales=_unit_locales(unit["text"], locale_markers),
+            # a footer line is shown where its whole line may be ("Questions about cancer?" goes
+            # with the freephone number, UK only)
+            locales=_unit_locales(block_text[unit["block"]] if unit.get("also") else unit["text"], locale_markers),
             gaps=tuple(gaps.get(unit["id"], ())),
             excluded=block_text[unit["block"]] in excluded_lines,
         )

@@ -247,12 +247,28 @@ def test_an_answer_after_the_emergency_instruction_does_not_quote_its_danger_sig
     assert quotes and not {pid for q in quotes for pid in q["passage_ids"]} & danger
 
 
+@pytest.mark.parametrize("text", ["whats the nurse helpline number", "is there a nurse line I can phone?"])
+def test_the_nurse_helpline_is_quoted_from_the_page_in_the_uk(text):
+    result = ask(text)
+    assert "Call freephone 0808 800 40 40 from 9 to 5 - Monday to Friday." in first_quotes(result)
+    assert "0808" not in first_quotes(ask(text, locale=LIBRARY.locale("us")))
+
+
+def test_a_question_about_whom_to_call_about_symptoms_is_not_answered_with_the_helpline():
+    # the helpline is a weekday service: the team's advice comes first
+    result = ask("who do I call if I get a fever at night?", "ask_when_to_get_help")
+    assert "0808" not in result.reply.payload["quotes"][0]["text"]
+
+
 def test_a_question_taken_for_tell_me_more_is_answered_as_a_question():
     context = ask("Who is at higher risk of CRS?", "ask_risk_factors").context
     more = ask("what else could raise her risk?", "ask_more", context=context)
     assert more.reply.payload["coverage"] == "answered"
     assert "There is more" not in more.reply.text  # ranked for the question, not the next passages
-    assert "risk" in first_quotes(more).lower()
+    # about risk, and not the passages just given ("Factors that can impact the likelihood ...")
+    assert more.reply.payload["topic"] == "risk_factors"
+    assert any(word in first_quotes(more).lower() for word in ("risk", "likelihood"))
+    assert not {quote["passage_id"] for quote in more.reply.payload["quotes"]} & set(context["last"])
     plain = ask("tell me more", "ask_more", context=context)
     assert "There is more" in plain.reply.text
 
@@ -526,10 +542,14 @@ def test_a_passage_the_follow_up_model_cannot_read_keeps_the_first_models_value(
 )
 def test_a_general_question_about_symptoms_starts_with_the_general_list(text):
     # the list by part of the body uses "symptoms" twice and wins on words alone by a hair; so
-    # close, the answer model's reading decides (near_tie in data/content/retrieval.yml)
-    assert (
-        ask(text, "ask_symptoms").reply.payload["quotes"][0]["text"].startswith("Most people have a high temperature")
-    )
+    # close, the answer model's reading decides (near_tie in data/content/retrieval.yml). The
+    # general list comes in the first two quotes, after at most the page's one-line lead-in to it
+    # ("Cytokine release syndrome can cause a range of symptoms."), which the fresh sets' writers
+    # give as often as the list itself
+    quotes = [quote["text"] for quote in ask(text, "ask_symptoms").reply.payload["quotes"]]
+    general = [i for i, quote in enumerate(quotes) if quote.startswith("Most people have a high temperature")]
+    assert general and general[0] <= 1, quotes
+    assert general[0] == 0 or quotes[0].startswith("Cytokine release syndrome can cause a range of symptoms"), quotes
 
 
 def test_a_near_tie_is_put_in_the_answer_models_order_and_nothing_else_moves():

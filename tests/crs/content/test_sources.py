@@ -120,6 +120,32 @@ def test_page_furniture_is_never_quotable(library):
         assert text not in quotable
 
 
+def test_the_nurse_helplines_footer_line_is_quotable_in_the_uk_only(library):
+    # the page's footer is furniture, except its nurse helpline line (meta: content.also), which
+    # people ask for; the email link's sentence without the address is left out
+    uk = library.sources["uk"]
+    units = [u for u in uk.units if u.quotable and u.block > uk.unit("uk.p080.s2").block]
+    assert [u.text for u in units] == [
+        "Questions about cancer?",
+        "Call freephone 0808 800 40 40 from 9 to 5 - Monday to Friday.",
+    ]
+    assert all(u.locales == frozenset({"uk"}) for u in units)
+    assert "Alternatively, you can email us." not in " ".join(u.text for u in uk.units)
+    assert uk.unit("uk.p080.s2").text.startswith("Your team will talk to you")  # body ids unchanged
+
+
+def test_an_also_region_whose_anchors_are_missing_is_refused(tmp_path):
+    text = "Body.\n\nFooter line.\n"
+    (tmp_path / "x.txt").write_text(text, encoding="utf-8")
+    meta = {"id": "x", "short_name": "x", "title": "X", "last_reviewed": "2026-01-01", "locale": "en-GB"}
+    meta["content"] = {"ends_before": "Footer", "also": [{"starts_at": "Not there", "ends_before": "line"}]}
+    import yaml
+
+    (tmp_path / "x.meta.yml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_source(tmp_path / "x.meta.yml", 3, {})
+
+
 def test_units_are_exact_stretches_of_their_file(library):
     for source in library.sources.values():
         for unit in source.units:
