@@ -135,6 +135,32 @@ def treatment_is_setting(library: Library, text: str, treatments: Sequence[Treat
     return True
 
 
+def unknown_is_setting(text: str, name: str | None) -> bool:
+    """A drug the sources never name, named only in what comes before the question, which does
+    not point back at it: the question is about CRS, the drug its setting ("My wife has myeloma
+    and is starting teclistamab. What is CRS?", "Mum is 80 and starting teclistamab. Can CRS be
+    worse in elderly people?"). Not so in "My dad starts teclistamab. Can it cause CRS?", nor
+    where the question names it ("does teclistamab cause crs?")."""
+    question = question_of(text)
+    if not name or question == text:
+        return False
+    name_words = set(re.findall(r"[a-z0-9]+", fold(name)))
+    asked_words = re.findall(r"[a-z']+", fold(question))
+    if not name_words or name_words & set(asked_words):
+        return False
+    before = fold(text[: len(text) - len(question)])
+    if name_words - set(re.findall(r"[a-z0-9]+", before)):
+        return False  # not named before the question either: not the setting
+    told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in name_words]
+    if len(told) < 2 or told[0] == "if":
+        return False
+    for index, word in enumerate(asked_words):
+        following = asked_words[index + 1] if index + 1 < len(asked_words) else ""
+        if word in _POINTERS and following not in _CRS_NOUNS:
+            return False
+    return True
+
+
 @dataclass
 class Asked:
     """What the NLU found in the message."""
@@ -396,6 +422,20 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if after_uncovered and not carried:
         follow_up = False
 
+    # a drug the sources never name, told only as the setting of a question about CRS: the
+    # question is answered in general, after saying that the drug is not mentioned
+    unknown_setting = None
+    if not treatments and not asked.by_button:
+        unknown = asked.unknown_treatment or _drug_shaped(ranker, asked.text)
+        if unknown and unknown_is_setting(asked.text, unknown):
+            unknown_setting = unknown
+            names += [unknown]
+            informative = ranker.informative(asked.text, names)
+            words = ranker.expand(informative)
+            model_text = re.sub(re.escape(unknown), " ", model_text, flags=re.IGNORECASE)
+            if asked.intent == "ask_about_drug":
+                asked = replace(asked, intent="nlu_fallback")
+            asked = replace(asked, unknown_treatment=None)
     if asked.intent == "ask_about_drug" and not treatments and asked.unknown_treatment:
         return Answer(not_covered_reply(library, locale, None, asked.triage, asked.unknown_treatment, drug=True), {})
     if asked.intent == "ask_about_drug" and not treatments:
@@ -553,8 +593,23 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     if follow_up:
         # "what signs?" after "can CRS affect the brain?": the item about the brain first
         focus += ranker.content_words(query.context_text)
+    intro = None
+    if unknown_setting:
+        label = library.topics[answer_topic].label if answer_topic in library.topics else None
+        intro = library.phrases["unknown_setting"].format(
+            name=unknown_setting, about=f" about {label}" if label else ""
+        )
+        extra["unknown_treatment"] = unknown_setting
     reply = passages_reply(
-        library, [r.passage for r in chosen], locale, answer_topic, asked.triage, bool(rest), focus=focus, **extra
+        library,
+        [r.passage for r in chosen],
+        locale,
+        answer_topic,
+        asked.triage,
+        bool(rest),
+        intro=intro,
+        focus=focus,
+        **extra,
     )
     if reply is None:
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})

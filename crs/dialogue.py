@@ -441,6 +441,8 @@ def _answer_only(view: TurnView, level: str) -> bool:
         return True  # a question about the last answer: answered, in its context
     if view.intent == "bot_challenge" and view.asks and not _ABOUT_US.search(view.text):
         return True  # "Is this CRS catching at all?" taken for "are you a bot?"
+    if view.intent == "bot_challenge" and _ASKS_FOR_HELPLINE.search(view.text) and not _ABOUT_US.search(view.text):
+        return True  # "is there a nurse i can ring abt crs": the page's helpline line is quoted
     if (
         view.intent in CHECK_INTENTS
         and view.triage.findings
@@ -453,9 +455,15 @@ def _answer_only(view: TurnView, level: str) -> bool:
     )
 
 
+# a question for the charity's nurses or their number ("is there a nurse I can call abt crs",
+# "what's the helpline number?"): answered from the page, which gives the number and hours
+_ASKS_FOR_HELPLINE = re.compile(
+    r"\b(?:helpline|help line|advice line|phone|telephone|ring|call|number|freephone)\b", re.IGNORECASE
+)
 # a question about the assistant itself ("are you a real person?", "am I talking to a bot?")
 _ABOUT_US = re.compile(
-    r"\b(?:bot|robot|chatbot|human|real person|person or|computer|machine|ai|automated|talking to|you real|are you)\b",
+    r"\b(?:bot|robot|chatbot|human|real (?:person|nurse|doctor)|person or|computer|machine|ai|automated|talking to"
+    r"|you real|are you|is this (?:a |an )?(?:nurse|person|doctor))\b",
     re.IGNORECASE,
 )
 

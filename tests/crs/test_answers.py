@@ -260,6 +260,36 @@ def test_a_question_about_whom_to_call_about_symptoms_is_not_answered_with_the_h
     assert "0808" not in result.reply.payload["quotes"][0]["text"]
 
 
+@pytest.mark.parametrize(
+    "text, passage_words",
+    [
+        ("My wife has myeloma and is starting teclistamab. What is CRS?", "Cytokine release syndrome"),
+        ("Mum is 80 and starting teclistamab. Can CRS be worse in elderly people?", "older"),
+    ],
+)
+def test_a_drug_the_sources_never_name_told_as_the_setting_gets_the_general_answer(text, passage_words):
+    result = ask(text, "ask_about_drug")
+    assert result.reply.payload["coverage"] == "answered"
+    assert result.reply.paragraphs[0].startswith("The reviewed information I have does not mention “teclistamab”.")
+    assert result.reply.payload["unknown_treatment"] == "teclistamab"
+    assert passage_words.lower() in first_quotes(result).lower()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does teclistamab cause crs?",
+        "My dad starts teclistamab. Can it cause CRS?",  # the question points back at it
+        "I'm on teclistamab, what is it?",
+        "teclistamab. is that one of them?",
+    ],
+)
+def test_a_question_about_a_drug_the_sources_never_name_is_not_covered(text):
+    result = ask(text, "ask_about_drug")
+    assert result.reply.payload["coverage"] == "not_covered" and not result.reply.payload["quotes"]
+    assert "does not mention “teclistamab”" in result.reply.text
+
+
 def test_a_question_taken_for_tell_me_more_is_answered_as_a_question():
     context = ask("Who is at higher risk of CRS?", "ask_risk_factors").context
     more = ask("what else could raise her risk?", "ask_more", context=context)

@@ -383,6 +383,11 @@ def _red_flag(text):
         ("Is this CRS catching at all? My grandchildren are keen to visit.", "bot_challenge", True),
         ("are you a real person?", "bot_challenge", False),
         ("am I talking to a computer", "bot_challenge", False),
+        # a question for the helpline's number is answered from the page; one for a person is not
+        ("is there a nurse i can call abt crs", "bot_challenge", True),
+        ("Is there a telephone number I can ring to talk to a nurse about all this?", "bot_challenge", True),
+        ("hello is this a real nurse", "bot_challenge", False),
+        ("am i talking to a robot or a nurse, can I ring someone", "bot_challenge", False),
         # "is <a sign> an emergency?" in general: answered ("if this is happening now" first)
         ("Is a high fever an emergency?", "ask_is_emergency", True),
         ("is a seizure an emergency with crs", "ask_is_emergency", True),
