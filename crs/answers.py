@@ -127,12 +127,18 @@ def treatment_is_setting(library: Library, text: str, treatments: Sequence[Treat
     told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in heard]
     if len(told) < 2 or told[0] == "if":
         return False
-    words = re.findall(r"[a-z']+", question.lower())
+    # "can that cause CRS too?", "... happen with that?", "what is it": about the treatment
+    return not _points_back_at_it(re.findall(r"[a-z']+", question.lower()))
+
+
+def _points_back_at_it(words: Sequence[str]) -> bool:
+    """A word of the question points back at something named before it ("it", "that"), not at
+    CRS ("this reaction")."""
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
         if word in _POINTERS and following not in _CRS_NOUNS:
-            return False  # "can that cause CRS too?", "... happen with that?", "what is it"
-    return True
+            return True
+    return False
 
 
 def unknown_is_setting(text: str, name: str | None) -> bool:
@@ -154,11 +160,7 @@ def unknown_is_setting(text: str, name: str | None) -> bool:
     told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in name_words]
     if len(told) < 2 or told[0] == "if":
         return False
-    for index, word in enumerate(asked_words):
-        following = asked_words[index + 1] if index + 1 < len(asked_words) else ""
-        if word in _POINTERS and following not in _CRS_NOUNS:
-            return False
-    return True
+    return not _points_back_at_it(asked_words)
 
 
 @dataclass
