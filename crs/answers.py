@@ -124,11 +124,17 @@ def treatment_is_setting(library: Library, text: str, treatments: Sequence[Treat
         return False
     before = text[: len(text) - len(question)].lower()
     heard = {word for _, name in library.find_treatments(before) for word in re.findall(r"[a-z0-9]+", name)}
-    told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in heard]
-    if len(told) < 2 or told[0] == "if":
+    if not _tells_a_setting(before, heard):
         return False
     # "can that cause CRS too?", "... happen with that?", "what is it": about the treatment
     return not _points_back_at_it(re.findall(r"[a-z']+", question.lower()))
+
+
+def _tells_a_setting(before: str, name_words: set) -> bool:
+    """What comes before the question tells something besides the name ("My mum starts CAR-T
+    next week."), and is not a condition ("If tocilizumab not working, ...")."""
+    told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in name_words]
+    return len(told) >= 2 and told[0] != "if"
 
 
 def _points_back_at_it(words: Sequence[str]) -> bool:
@@ -157,10 +163,7 @@ def unknown_is_setting(text: str, name: str | None) -> bool:
     before = fold(text[: len(text) - len(question)])
     if name_words - set(re.findall(r"[a-z0-9]+", before)):
         return False  # not named before the question either: not the setting
-    told = [word for word in re.findall(r"[a-z0-9']+", before) if word not in name_words]
-    if len(told) < 2 or told[0] == "if":
-        return False
-    return not _points_back_at_it(asked_words)
+    return _tells_a_setting(before, name_words) and not _points_back_at_it(asked_words)
 
 
 @dataclass

@@ -439,10 +439,11 @@ def _answer_only(view: TurnView, level: str) -> bool:
         and is_follow_up_question(view.text, view.intent)
     ):
         return True  # a question about the last answer: answered, in its context
-    if view.intent == "bot_challenge" and view.asks and not _ABOUT_US.search(view.text):
-        return True  # "Is this CRS catching at all?" taken for "are you a bot?"
-    if view.intent == "bot_challenge" and _ASKS_FOR_HELPLINE.search(view.text) and not _ABOUT_US.search(view.text):
-        return True  # "is there a nurse i can ring abt crs": the page's helpline line is quoted
+    if view.intent == "bot_challenge" and not _ABOUT_US.search(view.text):
+        # "Is this CRS catching at all?" taken for "are you a bot?"; "is there a nurse i can ring
+        # abt crs" too, however it is written: the page's helpline line is quoted
+        if view.asks or _ASKS_FOR_HELPLINE.search(view.text):
+            return True
     if (
         view.intent in CHECK_INTENTS
         and view.triage.findings

@@ -17,40 +17,41 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Sequence
+from typing import Dict, List, Sequence
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from answer_eval import norm  # noqa: E402  (a sentence is matched as the evaluation matches it)
+
 from crs.content import default_library  # noqa: E402
 
 
-def norm(text: str) -> str:
-    return " ".join(text.replace("’", "'").replace("‘", "'").replace("•", " ").lower().split())
-
-
-def passage_ids(answer: object, passages: Sequence) -> List[str] | None:
-    """The passages holding any acceptable sentence, [] for "not covered", None when none does."""
+def passage_ids(answer: object, texts: Dict[str, str]) -> List[str] | None:
+    """The passages holding any acceptable sentence, [] for "not covered", None when none does.
+    ``texts``: each passage's normalised text by id."""
     if answer == "not_covered":
         return []
     ids: List[str] = []
     for sentence in answer or []:
-        ids += [p.id for p in passages if norm(sentence) in norm(p.text) and p.id not in ids]
+        wanted = norm(sentence)
+        ids += [pid for pid, text in texts.items() if wanted in text and pid not in ids]
     return ids or None
 
 
 def rows_of(data: dict, passages: Sequence) -> List[dict]:
+    texts = {passage.id: norm(passage.text) for passage in passages}
     rows: List[dict] = []
     for question in data.get("questions") or []:
-        ids = passage_ids(question["answer"], passages)
+        ids = passage_ids(question["answer"], texts)
         if ids is not None:
             rows.append({"text": question["text"], "passages": ids})
     for conversation in data.get("conversations") or []:
         turns = []
         for turn in conversation["turns"]:
-            ids = passage_ids(turn.get("answer"), passages)
+            ids = passage_ids(turn.get("answer"), texts)
             if ids is None:
                 break
             turns.append({"text": turn["text"], "passages": ids})
