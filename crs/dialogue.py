@@ -240,13 +240,15 @@ _CLAUSE_BREAK = re.compile(r"[,;:!?\u2013\u2014]|\s-\s")
 # what makes a statement not a report of now: a state that was there before ("I get breathless
 # anyway with my chest", "she already has low blood pressure", "I have low pressure always") or
 # something heard or read ("Dad's nurse mentioned confusion", "someone on a forum said their dad
-# started seeing things", "her friend told her"). Words, not phrases: any of them in the red flag's
+# started seeing things", "her friend told her"), or a past episode ("My mum was very muddled
+# after hers", "last time he was confused"). Words, not phrases: any of them in the red flag's
 # sentence. Not "said", "says" or "read": reports use them ("the machine says 85 over 50", "he
 # just said there's a man in the corner", "read the paper, and this afternoon he became bluish")
 # and every emergency of the triage sets must keep the instruction alone (the test below it).
 _NOT_NOW = re.compile(
     r"\b(?:already|anyway|anyways|always|usually|normally|chronic|for years|all my life"
-    r"|told|mentioned|mentions|reading|heard|forum|leaflet|apparently)\b",
+    r"|told|mentioned|mentions|reading|heard|forum|leaflet|apparently"
+    r"|after hers|after his|last time|the first time|previous|previously|back then|years ago|in the past|at the time)\b",
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"[.!?;\n]+")
@@ -281,6 +283,42 @@ def asks_past_a_background_sign(view: TurnView) -> bool:
 
     told = [f for f in red_flags if not _asked_about(view, f)]  # (the rest: asks_about_its_signs)
     return bool(told) and all(_NOT_NOW.search(sentence_of(f)) for f in told)
+
+
+# a question in the order of a statement, with CRS as its subject ("CRS can make me dizzy or
+# fainting?", "and CRS could give confusion?"): it asks what CRS does, the signs in it included
+_CRS_DOES = re.compile(
+    r"^\W*(?:(?:and|so|but|also)\s+)?(?:the\s+)?(?:crs|cytokine release syndrome|cytokine storm)"
+    r"\s+(?:can|could|may|might|will|would|does|do|is able to)\b[^?.!]*\?\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_what_crs_does(view: TurnView) -> bool:
+    """After an emergency instruction, a question in a statement's order with CRS as its subject
+    and the sign inside it ("CRS can make me dizzy or fainting?"), pointing at nothing now, still
+    gets its answer, after the instruction, which stands first and whole (as asks_about_its_signs
+    for a question that starts as one)."""
+    return (
+        view.original_intent in ANSWER_INTENTS | ANSWER_IF_QUESTION
+        and bool(view.triage.red_flags)
+        and bool(_CRS_DOES.match(view.text))
+        and not _PRESENT_MOMENT.search(view.text)
+    )
+
+
+def follow_up_names_a_sign(view: TurnView) -> bool:
+    """After an emergency instruction, a short follow-up question right after an answer that names
+    a sign and nobody, and points at nothing now ("And skin colour change?" after the list of
+    signs that need emergency care), still gets its answer, after the instruction, as "and the
+    heart?" does (answer_follows_emergency); "and her lips are blue?" gets the instruction alone."""
+    return (
+        view.after_answer
+        and bool(view.triage.red_flags)
+        and is_fragment_follow_up(view.text)
+        and _typed_question(view.text)
+        and not _about_someone_or_now(view.text)
+    )
 
 
 TRIAGE_INTENTS = {"emergency": "triage_emergency", "urgent": "triage_urgent"}
@@ -479,8 +517,52 @@ def answer_before_check(view: TurnView, level: str) -> bool:
         level == "none"
         and view.active_loop is None
         and view.intent in CHECK_INTENTS
-        and view.asks
+        and (view.asks or asks_for_the_signs(view.text) or asks_whether_to_call(view.text))
         and not _answer_only(view, level)
+    )
+
+
+# a question for the danger signs themselves ("Sx warranting emergency care per source?", "red
+# flags needing emergency care - full list?", "which of those would mean we need emergency
+# help?"): the list is the answer, before the check
+_THE_SIGNS = re.compile(
+    r"\b(?:(?:which|what)\s+(?:of\s+(?:those|these|them)|(?:of\s+the\s+\w+\s+|\w+\s+)?(?:symptoms?|signs?|sx|ones?|things?))"
+    r"|red[- ]flags?|warning signs?|danger signs?|sx|(?:full|complete|whole)\s+list|list\s+of)\b",
+    re.IGNORECASE,
+)
+_EMERGENCY_WORDS = re.compile(
+    r"\b(?:emergency|emergencies|escalat\w*|999|911|112|a\s*&\s*e|a and e|er|ambulance|urgent|urgently|immediate|straight away)\b",
+    re.IGNORECASE,
+)
+
+
+# whether to ring or wait, asked for a case put as "if" ("if i get a temp after immunotherapy shud i
+# ring someone or wait", "if I think it is just an infection should I still ring the doctor", "what
+# if I'm not sure if it's serious, should I still phone"): when to get help is the answer, before
+# the check
+_IF_CASE = re.compile(r"\b(?:if|in case|when)\b", re.IGNORECASE)
+_CALL_OR_WAIT = re.compile(
+    r"\b(?:should|shud|shld|do|must|can|would|is it better to)\s+(?:i|we|u|you|they)?\s*(?:still\s+|just\s+)?"
+    r"(?:ring|call|phone|contact|wait|go in|go to|get help|tell)\b|\bwait (?:and|n|&) see\b|\bor wait\b",
+    re.IGNORECASE,
+)
+
+
+def asks_whether_to_call(text: str) -> bool:
+    """A question whether to ring or wait in a case put as "if", naming nothing happening now."""
+    return (
+        not text.lstrip().startswith("/")
+        and bool(_IF_CASE.search(text) and _CALL_OR_WAIT.search(text))
+        and not _PRESENT_MOMENT.search(_CALL_OR_WAIT.sub(" ", text))  # ("should I still ring")
+    )
+
+
+def asks_for_the_signs(text: str) -> bool:
+    """A question that asks which signs need emergency care, naming nothing happening now."""
+    return (
+        _typed_question(text)
+        and bool(_THE_SIGNS.search(text) and _EMERGENCY_WORDS.search(text))
+        and not _PRESENT_MOMENT.search(text)
     )
 
 
@@ -551,6 +633,8 @@ def _after(view: TurnView, last: str, groups: Sequence[CheckGroup]) -> str | Non
             or asks_after_emergency(view)
             or asks_about_its_signs(view)
             or asks_past_a_background_sign(view)
+            or asks_what_crs_does(view)
+            or follow_up_names_a_sign(view)
         ):
             return ANSWER  # the instruction first and whole; then the question is answered
         return ACTION_LISTEN

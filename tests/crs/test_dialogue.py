@@ -18,8 +18,10 @@ from crs.dialogue import (
     URGENT,
     TurnView,
     asks_past_a_background_sign,
+    asks_what_crs_does,
     asks_what_would_happen,
     check_groups,
+    follow_up_names_a_sign,
     is_general_question,
     plan,
     red_flag_ids,
@@ -491,7 +493,9 @@ def test_after_an_emergency_a_question_about_its_red_flag_or_past_a_background_o
 
 def test_no_emergency_of_the_triage_sets_gets_an_answer_for_a_background_sign():
     """Every emergency message of the triage sets reports a red flag present now: none may pass for
-    a sign told as background, even if the classifier took it for a question (the worst case)."""
+    a sign told as background, for a question about what CRS does or for a follow-up naming a sign,
+    even if the classifier took it for a question and it came right after an answer (the worst
+    case)."""
     import yaml
 
     from tests.conftest import ROOT
@@ -503,11 +507,15 @@ def test_no_emergency_of_the_triage_sets_gets_an_answer_for_a_background_sign():
             if not isinstance(case, dict) or case.get("level") != "emergency":
                 continue
             v = view(
-                case["text"], intent="triage_emergency", original_intent="ask_symptoms", actions_this_turn=[EMERGENCY]
+                case["text"],
+                intent="triage_emergency",
+                original_intent="ask_symptoms",
+                actions_this_turn=[EMERGENCY],
+                after_answer=True,
             )
             if v.triage.level == "emergency":
                 emergencies += 1
-                if asks_past_a_background_sign(v):
+                if asks_past_a_background_sign(v) or asks_what_crs_does(v) or follow_up_names_a_sign(v):
                     passed.append(case["text"])
     assert emergencies > 1000 and passed == []
 
@@ -558,3 +566,52 @@ def test_a_question_during_the_check_is_answered_and_the_check_goes_on(text, int
         )
     )
     assert done.action == ACTION_LISTEN
+
+
+@pytest.mark.parametrize(
+    "text, intent, after_answer, answered",
+    [
+        # a question in a statement's order about what CRS does, the sign inside it
+        ("CRS can make me dizzy or fainting?", "ask_symptoms", False, True),
+        ("CRS can make him confused? he is now", "ask_symptoms", False, False),  # now
+        # a sign told only as a past episode
+        ("Can CRS cause long-term memory problems? My mum was very muddled after hers.", "ask_symptoms", False, True),
+        # a short follow-up naming a sign and nobody, right after an answer
+        ("And skin colour change?", "nlu_fallback", True, True),
+        ("and her lips are blue?", "nlu_fallback", True, False),  # a person
+        # a red flag told as someone's state now keeps the instruction alone
+        ("what is CRS? she is fitting", "ask_about_crs", True, False),
+    ],
+)
+def test_after_the_emergency_instruction_a_question_about_a_sign_is_answered(text, intent, after_answer, answered):
+    v = view(
+        text,
+        intent="triage_emergency",
+        original_intent=intent,
+        actions_this_turn=[EMERGENCY],
+        after_answer=after_answer,
+    )
+    assert v.triage.level == "emergency"
+    assert decide(v).action == (ANSWER if answered else ACTION_LISTEN)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the danger signs asked for: the list first, then the check all the same
+        ("CRS red flags needing emergency care?", "answer, then check"),
+        ("Sx warranting emergency care per source?", "answer, then check"),
+        ("and which of those would mean we need emergency help?", "answer, then check"),
+        # whether to ring or wait, for a case put as "if"
+        ("if i get a temp after immunotherapy shud i ring someone or wait", "answer, then check"),
+        ("if its only mild shud i still call or wait", "answer, then check"),
+        # about now: the check alone
+        ("if it is happening right now should we ring or wait?", "check"),
+        ("is this an emergency?", "check"),
+    ],
+)
+def test_a_question_for_the_signs_or_whether_to_ring_is_answered_before_the_check(text, expected):
+    v = view(text, intent="ask_is_emergency", original_intent="ask_is_emergency")
+    assert v.triage.level == "none"
+    got = outcome(v)
+    assert (got if got.startswith("answer") else "check") == expected
