@@ -594,10 +594,11 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     extra: Dict[str, Any] = {}
     if treatments:
         extra["treatments"] = [t.id for t in treatments]
-    focus = list(query.words or ())
+    # the question's words and the words they stand for ("neuro" -> "brain", "neurological")
+    focus = list(ranker.weighted(query.words or ()))
     if follow_up:
         # "what signs?" after "can CRS affect the brain?": the item about the brain first
-        focus += ranker.content_words(query.context_text)
+        focus += list(ranker.weighted(ranker.content_words(query.context_text)))
     intro = None
     if unknown_setting:
         label = library.topics[answer_topic].label if answer_topic in library.topics else None

@@ -92,8 +92,16 @@ def skeleton(text: str) -> str:
     return re.sub(r"[aeiouyw]", "", sounds(text))
 
 
+def loose(text: str) -> str:
+    """A word's sound with every r and h dropped: voice-to-text hears an unstressed syllable
+    with or without them ("kim rhea", "kim rear", "kim riah" and "kymriah" are all about
+    "kimia"; "blinner tumour mab" and "blinatumomab" have the same consonants)."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[rh]", "", sounds(text)))
+
+
 _NAME_SOUNDS: dict = {}
 _NAME_SKELETONS: dict = {}
+_NAME_LOOSE: dict = {}
 
 
 def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
@@ -108,12 +116,17 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
         if target is None:  # issue 13: a name's sound once, not at every message
             target = _NAME_SOUNDS[name] = sounds(name)
             _NAME_SKELETONS[name] = skeleton(name)
+            _NAME_LOOSE[name] = loose(name)
         bones = _NAME_SKELETONS[name]
+        loose_name = _NAME_LOOSE[name]
+        loose_bones = re.sub(r"[aeiouyw]", "", loose_name)
         for size in (2, 3, 4, 5):
             for start in range(len(words) - size + 1):
                 window = words[start : start + size]
                 joined = "".join(window)
-                if not joined[:1] == name[:1] or abs(len(joined) - len(name)) > 4:
+                if not joined[:1] == name[:1]:
+                    continue
+                if abs(len(joined) - len(name)) > 4:
                     continue
                 if (
                     len(name) >= 8
@@ -128,4 +141,18 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
                     skeleton(joined), bones, 1 if len(bones) >= 6 else 0
                 ):
                     return " ".join(window)
+        for size in (2, 3, 4, 5):  # then heard with its r and h lost or added
+            for start in range(len(words) - size + 1):
+                window = words[start : start + size]
+                heard = loose("".join(window))
+                if heard[:1] != loose_name[:1] or heard[-1:] != loose_name[-1:]:
+                    continue
+                if heard == loose_name or (
+                    len(heard) == len(loose_name) >= 5
+                    and heard[:2] == loose_name[:2]
+                    and within_edits(heard, loose_name, 1)
+                ):
+                    return " ".join(window)  # "kim rya", "kim rhea" (kymriah: "kimia")
+                if len(loose_bones) >= 6 and re.sub(r"[aeiouyw]", "", heard) == loose_bones:
+                    return " ".join(window)  # "blinner tumour mab", "toe sillies you mab"
     return None

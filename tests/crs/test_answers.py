@@ -466,6 +466,34 @@ def test_context_before_a_question_does_not_take_over_the_answer():
     assert "the onset of CRS can happen within a few days" in first_quotes(result)
 
 
+def test_a_drug_name_heard_with_its_r_and_h_lost_or_added_is_the_drug():
+    """Voice-to-text hears an unstressed syllable with or without an r or h ("kim rya", "blinner
+    tumour mab"): the name's sound without them, whole (or its consonants, for a long name)."""
+    for heard, drug in [
+        ("kim rya", "tisagenlecleucel"),
+        ("kim rhea", "tisagenlecleucel"),
+        ("kim rear", "tisagenlecleucel"),
+        ("blinner tumour mab", "blinatumomab"),
+        ("toe sillies you mab", "tocilizumab"),
+    ]:
+        assert [t.id for t, _ in LIBRARY.find_treatments(f"does {heard} cause crs")] == [drug], heard
+    # words next to a name, or ordinary words with a short name's sound give no other drug
+    for text, found in [
+        ("pt on glofit asking about CRS risk", ["glofitamab"]),
+        ("will the steroids make me put on weight", ["steroids"]),
+        ("does rituximab cause crs", ["rituximab"]),
+        ("what is anti-cytokine therapy for", ["anti_cytokine"]),
+        ("what cream can she put on it", []),
+    ]:
+        assert sorted(t.id for t, _ in LIBRARY.find_treatments(text)) == found, text
+
+
+def test_a_list_item_asked_about_in_shorthand_comes_first():
+    # "neuro" stands for the brain item of the UK list of symptoms by part of the body
+    quotes = ask("neuro sx of CRS?", "ask_symptoms").reply.payload["quotes"]
+    assert "brain - these are also known as neurological side effects" in " ".join(q["text"] for q in quotes[:2])
+
+
 def test_a_short_alias_at_the_start_of_a_name_heard_as_words_takes_all_of_them():
     assert LIBRARY.find_treatments("why do they give dexa meth a zone first") == [
         (next(t for t in LIBRARY.treatments if t.id == "dexamethasone"), "dexa meth a zone")
