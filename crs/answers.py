@@ -64,6 +64,15 @@ FRAME_WORDS |= {"minute", "hour", "day", "night", "week", "month", "year"}  # "h
 CAUSE_WORDS = {"cause", "trigger", "give", "link", "risk", "bring", "lead", "side", "effect", "likely"}
 # topics whose passages tell what a treatment for CRS is or does
 REMEDY_TOPICS = {"treatment", "prevention"}
+# "how long?" after a question about a stay in hospital, being monitored or going home: the sources
+# give a length only for some stays (glofitamab's first infusion, intensive care), in passages that
+# name the stay and its end ("until 24 hours after", "once your CRS is under control"); a passage
+# about how long CRS lasts, or one about the stay that gives no length, does not answer it
+_HOW_LONG = re.compile(r"\b(?:how long|how many (?:days|hours|weeks|nights)|till when|until when)\b", re.IGNORECASE)
+STAY_WORDS = {"stay", "hospital", "monitor", "check", "observe", "observation", "obs", "home", "ward", "admit"}
+STAY_WORDS |= {"admission", "inpatient", "intensive", "icu", "itu", "hdu", "day-case", "case", "discharge"}
+PASSAGE_STAY_WORDS = {"stay", "ward", "hospital", "intensive", "home"}
+PASSAGE_LENGTH_WORDS = {"hour", "day", "night", "week", "month", "until", "once"}
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
@@ -587,6 +596,14 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     ranked: List[Ranked] = ranker.rank(query, usable)
     if not ranked or (ranked[0].score <= 0.05):
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
+    first_words = set(lemmas(ranked[0].passage.text))
+    if (
+        follow_up
+        and asks_how_long_a_stay(ranker, asked.text, context)
+        and not (PASSAGE_STAY_WORDS & first_words and PASSAGE_LENGTH_WORDS & first_words)
+    ):
+        kept_context = _uncovered_context(context, known, treatments)
+        return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
     chosen = first_reply(ranked, budget)
     answer_topic = query.topic or _main_topic(chosen[0].passage)
     shown = list(query.shown) + [r.passage.id for r in chosen]
@@ -677,6 +694,18 @@ _MEDICINE_DETAIL = re.compile(
 )
 _WHICH_DOSE = {"next", "second", "2nd", "third", "later", "subsequent", "following", "first", "1st", "each", "every"}
 _HOW_MUCH_OF = {"longer", "time", "more", "worse", "better", "later", "sooner", "risk", "of", "chance", "difference"}
+
+
+def asks_how_long_a_stay(ranker, text: str, context: Dict[str, Any]) -> bool:
+    """A follow-up that asks how long ("for how long?", "how many days exactly?") with no words of
+    its own but a stay's, after a question about a stay in hospital, being monitored or going home
+    ("Will she be kept in hospital for it?", "Will they monitor me for CRS?")."""
+    if not _HOW_LONG.search(text):
+        return False
+    own = set(ranker.content_words(text)) - FRAME_WORDS
+    if own - STAY_WORDS:
+        return False  # "how long to recover?", "how long does it last?" ask something else
+    return bool((own | set(context.get("words") or [])) & STAY_WORDS)
 
 
 def asks_medicine_detail(text: str) -> bool:

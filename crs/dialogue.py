@@ -542,8 +542,8 @@ _EMERGENCY_WORDS = re.compile(
 # the check
 _IF_CASE = re.compile(r"\b(?:if|in case|when)\b", re.IGNORECASE)
 _CALL_OR_WAIT = re.compile(
-    r"\b(?:should|shud|shld|do|must|can|would|is it better to)\s+(?:i|we|u|you|they)?\s*(?:still\s+|just\s+)?"
-    r"(?:ring|call|phone|contact|wait|go in|go to|get help|tell)\b|\bwait (?:and|n|&) see\b|\bor wait\b",
+    r"\b(?:should|shud|shld|ought|do|must|can|would|is it better to)\s+(?:i|we|u|you|they)?\s*(?:still\s+|just\s+)?"
+    r"(?:to\s+)?(?:ring|call|phone|contact|wait|go in|go to|get help|tell)\b|\bwait (?:and|n|&) see\b|\bor wait\b",
     re.IGNORECASE,
 )
 

@@ -165,8 +165,15 @@ class RetrievalConfig:
 
     @classmethod
     def from_yaml(cls, data: dict) -> RetrievalConfig:
+        synonyms = {str(key): tuple(value) for key, value in (data.get("synonyms") or {}).items()}
+        # a question's words are looked up by their lemma: a key the lemmatizer reads otherwise
+        # ("tired" -> "tire", "exhausted" -> "exhaust") is found by its lemma too, unless that
+        # lemma is a key of its own
+        for key, value in list(synonyms.items()):
+            for lemma in lemmas(key):
+                synonyms.setdefault(lemma, value)
         return cls(
-            synonyms={key: tuple(value) for key, value in (data.get("synonyms") or {}).items()},
+            synonyms=synonyms,
             phrases={str(key).lower(): str(value) for key, value in (data.get("phrases") or {}).items()},
             ignore=frozenset(str(word) for word in data.get("ignore") or ()),
             persons={key: frozenset(str(w) for w in value) for key, value in (data.get("persons") or {}).items()},

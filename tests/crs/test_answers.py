@@ -628,3 +628,35 @@ def test_a_near_tie_is_put_in_the_answer_models_order_and_nothing_else_moves():
     assert "Neurological side effects" in first_quotes(
         ask("What kind of neurological symptoms can CRS cause?", "ask_symptoms"), 1
     )
+
+
+def test_how_long_after_a_stay_is_answered_only_by_a_passage_about_the_stay():
+    """The sources give a length for glofitamab's first stay and for intensive care, not for every
+    stay or for being monitored: "how many days?" after those is not covered, not the passage on
+    how long CRS lasts."""
+    for question, intent in [
+        ("Will he have to stay in hospital after his CAR-T?", "ask_treatment"),
+        ("Do they monitor you for CRS after the infusion?", "ask_prevention"),
+    ]:
+        first = ask(question, intent)
+        assert first.reply.payload["coverage"] == "answered"
+        follow = ask("how many days?", "nlu_fallback", first.context)
+        assert follow.reply.payload["coverage"] == "not_covered", question
+    glofitamab = ask("Do I have to stay in hospital for glofitamab?", "ask_about_drug")
+    assert "24 hours" in first_quotes(ask("how long for?", "nlu_fallback", glofitamab.context))
+    icu = ask("Would I have to go to intensive care?", "ask_treatment")
+    assert "move back to the ward" in first_quotes(ask("how long would I be there?", "nlu_fallback", icu.context))
+    # a length of something else, asked after a stay, is judged as usual
+    stay = ask("Will he have to stay in hospital after his CAR-T?", "ask_treatment")
+    assert ask("how long does it take to get over CRS?", "nlu_fallback", stay.context).reply.payload["coverage"] == (
+        "answered"
+    )
+
+
+def test_synonyms_are_found_by_the_lemma_of_their_key():
+    # "tired" is read as "tire", "exhausted" as "exhaust": their synonyms still apply
+    ranker = LIBRARY.ranker()
+    assert {"tiredness", "fatigue"} <= set(ranker.weighted(ranker.content_words("does it make you tired")))
+    assert {"tiredness", "fatigue"} <= set(ranker.weighted(ranker.content_words("will I be exhausted")))
+    # "get over it" is recovering
+    assert "recover" in ranker.content_words("how long to get over it")

@@ -605,6 +605,7 @@ def test_after_the_emergency_instruction_a_question_about_a_sign_is_answered(tex
         # whether to ring or wait, for a case put as "if"
         ("if i get a temp after immunotherapy shud i ring someone or wait", "answer, then check"),
         ("if its only mild shud i still call or wait", "answer, then check"),
+        ("if we weren't sure it was serious, ought we to phone anyway?", "answer, then check"),
         # about now: the check alone
         ("if it is happening right now should we ring or wait?", "check"),
         ("is this an emergency?", "check"),
