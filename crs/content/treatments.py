@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable, List, Sequence, Tuple
 
 from crs.content.sources import Unit
@@ -89,7 +89,11 @@ def skeleton(text: str) -> str:
     """The consonants of a word's sound, vowels and y dropped ("toss ill is you mab" and
     "tocilizumab" are both "tslsmb"): voice-to-text keeps a long name's consonants better than its
     vowels ("blinner to mo mab", "anti his to means")."""
-    return re.sub(r"[aeiouyw]", "", sounds(text))
+    return _consonants(sounds(text))
+
+
+def _consonants(sound: str) -> str:
+    return re.sub(r"[aeiouyw]", "", sound)
 
 
 def loose(text: str) -> str:
@@ -99,9 +103,21 @@ def loose(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[rh]", "", sounds(text)))
 
 
+@lru_cache(maxsize=64)
+def _loose_windows(words: Tuple[str, ...]) -> Tuple[Tuple[str, str, str], ...]:
+    """Every run of two to five words of a message, in the order they are tried, with its loose
+    sound and that sound's consonants: once per message, not once for every name."""
+    windows = []
+    for size in (2, 3, 4, 5):
+        for start in range(len(words) - size + 1):
+            heard = loose("".join(words[start : start + size]))
+            windows.append((" ".join(words[start : start + size]), heard, _consonants(heard)))
+    return tuple(windows)
+
+
 _NAME_SOUNDS: dict = {}
 _NAME_SKELETONS: dict = {}
-_NAME_LOOSE: dict = {}
+_NAME_LOOSE: dict = {}  # a name's loose sound and its consonants
 
 
 def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
@@ -116,17 +132,14 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
         if target is None:  # issue 13: a name's sound once, not at every message
             target = _NAME_SOUNDS[name] = sounds(name)
             _NAME_SKELETONS[name] = skeleton(name)
-            _NAME_LOOSE[name] = loose(name)
+            loose_name = loose(name)
+            _NAME_LOOSE[name] = (loose_name, _consonants(loose_name))
         bones = _NAME_SKELETONS[name]
-        loose_name = _NAME_LOOSE[name]
-        loose_bones = re.sub(r"[aeiouyw]", "", loose_name)
         for size in (2, 3, 4, 5):
             for start in range(len(words) - size + 1):
                 window = words[start : start + size]
                 joined = "".join(window)
-                if not joined[:1] == name[:1]:
-                    continue
-                if abs(len(joined) - len(name)) > 4:
+                if not joined[:1] == name[:1] or abs(len(joined) - len(name)) > 4:
                     continue
                 if (
                     len(name) >= 8
@@ -141,18 +154,16 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
                     skeleton(joined), bones, 1 if len(bones) >= 6 else 0
                 ):
                     return " ".join(window)
-        for size in (2, 3, 4, 5):  # then heard with its r and h lost or added
-            for start in range(len(words) - size + 1):
-                window = words[start : start + size]
-                heard = loose("".join(window))
-                if heard[:1] != loose_name[:1] or heard[-1:] != loose_name[-1:]:
-                    continue
-                if heard == loose_name or (
-                    len(heard) == len(loose_name) >= 5
-                    and heard[:2] == loose_name[:2]
-                    and within_edits(heard, loose_name, 1)
-                ):
-                    return " ".join(window)  # "kim rya", "kim rhea" (kymriah: "kimia")
-                if len(loose_bones) >= 6 and re.sub(r"[aeiouyw]", "", heard) == loose_bones:
-                    return " ".join(window)  # "blinner tumour mab", "toe sillies you mab"
+        loose_name, loose_bones = _NAME_LOOSE[name]
+        for window, heard, heard_bones in _loose_windows(tuple(words)):  # then heard with its r and h lost or added
+            if heard[:1] != loose_name[:1] or heard[-1:] != loose_name[-1:]:
+                continue
+            if heard == loose_name or (
+                len(heard) == len(loose_name) >= 5
+                and heard[:2] == loose_name[:2]
+                and within_edits(heard, loose_name, 1)
+            ):
+                return window  # "kim rya", "kim rhea" (kymriah: "kimia")
+            if len(loose_bones) >= 6 and heard_bones == loose_bones:
+                return window  # "blinner tumour mab", "toe sillies you mab"
     return None
