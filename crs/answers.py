@@ -596,12 +596,7 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
     ranked: List[Ranked] = ranker.rank(query, usable)
     if not ranked or (ranked[0].score <= 0.05):
         return Answer(not_covered_reply(library, locale, topic, asked.triage), {})
-    first_words = set(lemmas(ranked[0].passage.text))
-    if (
-        follow_up
-        and asks_how_long_a_stay(ranker, asked.text, context)
-        and not (PASSAGE_STAY_WORDS & first_words and PASSAGE_LENGTH_WORDS & first_words)
-    ):
+    if follow_up and asks_how_long_a_stay(ranker, asked.text, context) and not gives_a_stay_length(ranked[0].passage):
         kept_context = _uncovered_context(context, known, treatments)
         return Answer(not_covered_reply(library, locale, topic, asked.triage), kept_context)
     chosen = first_reply(ranked, budget)
@@ -706,6 +701,13 @@ def asks_how_long_a_stay(ranker, text: str, context: Dict[str, Any]) -> bool:
     if own - STAY_WORDS:
         return False  # "how long to recover?", "how long does it last?" ask something else
     return bool((own | set(context.get("words") or [])) & STAY_WORDS)
+
+
+def gives_a_stay_length(passage: Passage) -> bool:
+    """The passage names a stay and when it ends ("until 24 hours after", "once your CRS is under
+    control")."""
+    words = set(lemmas(passage.text))
+    return bool(PASSAGE_STAY_WORDS & words and PASSAGE_LENGTH_WORDS & words)
 
 
 def asks_medicine_detail(text: str) -> bool:
