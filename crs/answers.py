@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Dict, List, Sequence
 
 from crs.content import Library, Locale, Quote, Segment, Treatment
@@ -307,16 +308,19 @@ def unclear_reply(library: Library, locale: Locale, triage: Dict[str, Any] | Non
     return reply
 
 
+@lru_cache(maxsize=4)
+def remedy_ids(library: Library) -> frozenset:
+    """The treatments the sources name as given for CRS (tocilizumab, steroids, paracetamol ...):
+    those named inside the treatment and prevention topics."""
+    units = {unit.id for topic_id in REMEDY_TOPICS for _, units in library.topics[topic_id].ranges for unit in units}
+    return frozenset(t.id for t in library.treatments if any(unit.id in units for unit in t.units))
+
+
 def _treatment_topic(library: Library, treatments: Sequence[Treatment], words: Sequence[str]) -> str:
     """A named drug: what a treatment for CRS does -> treatment; whether it causes CRS -> causes."""
     if set(words) & CAUSE_WORDS:
         return "causes"
-    unit_topics = set()
-    for topic_id, topic in library.topics.items():
-        ids = {unit.id for _, units in topic.ranges for unit in units}
-        if any(unit.id in ids for treatment in treatments for unit in treatment.units):
-            unit_topics.add(topic_id)
-    return "treatment" if unit_topics & REMEDY_TOPICS else "causes"
+    return "treatment" if any(t.id in remedy_ids(library) for t in treatments) else "causes"
 
 
 def answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, Any] | None) -> Answer:
@@ -519,6 +523,10 @@ def _answer(library: Library, asked: Asked, locale: Locale, context: Dict[str, A
         # the dose or the side effects of a medicine given for CRS ("how much do they give?",
         # "do they have side effects?" after tocilizumab, steroids or premedication): the
         # sources name these medicines but never give either
+        sure_uncovered = True
+    if asks_remedy_detail(library, asked.text, treatments):
+        # ... and so for any question that names such a medicine ("Tocilizumab have side effects?
+        # What are they?", "paeds toci dosing?", "how much does dex cost?")
         sure_uncovered = True
     if follow_up and context.get("topic") == "risk_factors" and _WHY.match(asked.text) and len(informative) <= 2:
         # "why is that?" after who is at higher risk (children, older people, a cancer type): the
@@ -724,6 +732,38 @@ def asks_medicine_detail(text: str) -> bool:
             continue
         return True
     return False
+
+
+# what a side effect is asked with when it is not the medicine's own ("steroids to reduce the side
+# effects of CAR-T", "side effects from the immunotherapy")
+_LESSEN = frozenset(
+    "reduce prevent lessen stop ease manage control treat help against avoid minimise minimize lower cut for with".split()
+)
+_OTHER_THAN_A_MEDICINE = {"immunotherapy", "treatment", "therapy", "chemo", "chemotherapy", "cancer", "infusion", "crs"}
+_SIDE_EFFECT_OF = re.compile(
+    r"side[- ]?effects?\s+(?:of|from|with|after)\s+(?:the\s+|my\s+|his\s+|her\s+|their\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I
+)
+
+
+def asks_remedy_detail(library: Library, text: str, treatments: Sequence[Treatment]) -> bool:
+    """A question that names a medicine given for CRS (tocilizumab, steroids, paracetamol ...) and
+    asks its dose, cost or its own side effects ("Tocilizumab have side effects? What are they?",
+    "paeds toci dosing?"): the sources name these medicines and never give any of these. Not the
+    side effects the medicine is given against ("steroids to reduce the side effects of CAR-T")."""
+    remedies = [t for t in treatments if t.id in remedy_ids(library)]
+    if not remedies or not asks_medicine_detail(text):
+        return False
+    lowered = text.lower()
+    for match in re.finditer(r"side[- ]?effects?", lowered):
+        before = re.findall(r"[a-z]+", lowered[: match.start()])[-4:]
+        of = _SIDE_EFFECT_OF.match(lowered, match.start())
+        of_other = bool(of) and (
+            any(t.id not in remedy_ids(library) for t, _ in library.find_treatments(of.group(1)))
+            or of.group(1).split()[0] in _OTHER_THAN_A_MEDICINE
+        )
+        if _LESSEN & set(before) or of_other:
+            return False
+    return True
 
 
 def _without_contrasts(ranker: Any, kept: Sequence[str], text: str) -> List[str]:

@@ -563,6 +563,44 @@ def test_the_dose_or_side_effects_of_a_medicine_for_crs_are_not_covered():
         assert result.reply.payload["coverage"] == "not_covered" and not result.reply.payload["quotes"], text
 
 
+def test_a_question_naming_a_medicine_for_crs_and_asking_its_dose_or_own_side_effects_is_not_covered():
+    # in any context, not only after a treatment answer: the sources never give either
+    for text, intent in (
+        ("Tocilizumab have side effects? What are they?", "ask_about_drug"),
+        ("Paeds toci dosing?", "nlu_fallback"),
+        ("how much does dex cost", "ask_about_drug"),
+    ):
+        reply = ask(text, intent).reply
+        assert reply.payload["coverage"] == "not_covered" and not reply.payload["quotes"], text
+    risk = ask("are children at more risk of crs?", "ask_risk_factors")
+    assert ask("Paeds toci dosing?", "nlu_fallback", risk.context).reply.payload["coverage"] == "not_covered"
+    from crs.answers import asks_remedy_detail, remedy_ids
+
+    assert {"tocilizumab", "steroids", "paracetamol"} <= remedy_ids(LIBRARY)
+    assert not {"car_t", "glofitamab", "blinatumomab"} & remedy_ids(LIBRARY)
+
+    def reads(text):
+        return asks_remedy_detail(LIBRARY, text, [t for t, _ in LIBRARY.find_treatments(text)])
+
+    assert reads("Does dexamethasone have side effects of its own?")
+    # the side effects a medicine is given against, a drug that causes CRS, or no medicine named
+    assert not reads("Do they give steroids to reduce the side effects of CAR-T?")
+    assert not reads("are there side effects of glofitamab besides crs?")
+    assert reads("what dose of tocilizumab")
+    assert not reads("what are the side effects of immunotherapy")
+    assert not reads("is toci given before the first dose?")
+
+
+def test_clinical_terms_are_read_as_the_sources_lay_words():
+    ranker = LIBRARY.ranker()
+    for term, lay in (("mortality", "fatal"), ("pyrexia", "fever"), ("rigors", "chill"), ("outcome", "outlook")):
+        assert lay in ranker.weighted(ranker.informative(term, [])), term
+    # only exact equivalents: what the sources do not treat stays unknown
+    assert ranker.unknown(ranker.informative("ICANS ferritin CRP", [])) == ["icans", "ferritin", "crp"]
+    recovery = ask("how long does it take to recover from severe crs?", "ask_outlook")
+    assert "fatal" in first_quotes(ask("Mortality?", "nlu_fallback", recovery.context), 2)
+
+
 def test_another_drug_the_sources_never_name_in_a_follow_up_is_not_covered():
     causes = ask("is blinatumomab linked to crs?", "ask_about_drug")
     assert causes.reply.payload["coverage"] == "answered"
