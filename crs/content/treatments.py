@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Iterable, List, Sequence, Tuple
 
 from crs.content.sources import Unit
@@ -115,9 +115,12 @@ def _loose_windows(words: Tuple[str, ...]) -> Tuple[Tuple[str, str, str], ...]:
     return tuple(windows)
 
 
-_NAME_SOUNDS: dict = {}
-_NAME_SKELETONS: dict = {}
-_NAME_LOOSE: dict = {}  # a name's loose sound and its consonants
+@cache
+def _name_readings(name: str) -> Tuple[str, str, str, str]:
+    """A name's sound, its consonants, its loose sound and that sound's consonants (issue 13: once
+    per name, not at every message)."""
+    loose_name = loose(name)
+    return sounds(name), skeleton(name), loose_name, _consonants(loose_name)
 
 
 def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
@@ -128,13 +131,7 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
     for name in treatment.single_words:
         if len(name) < 7:
             continue
-        target = _NAME_SOUNDS.get(name)
-        if target is None:  # issue 13: a name's sound once, not at every message
-            target = _NAME_SOUNDS[name] = sounds(name)
-            _NAME_SKELETONS[name] = skeleton(name)
-            loose_name = loose(name)
-            _NAME_LOOSE[name] = (loose_name, _consonants(loose_name))
-        bones = _NAME_SKELETONS[name]
+        target, bones, loose_name, loose_bones = _name_readings(name)
         for size in (2, 3, 4, 5):
             for start in range(len(words) - size + 1):
                 window = words[start : start + size]
@@ -154,7 +151,6 @@ def _heard_as_words(treatment: Treatment, words: Sequence[str]) -> str | None:
                     skeleton(joined), bones, 1 if len(bones) >= 6 else 0
                 ):
                     return " ".join(window)
-        loose_name, loose_bones = _NAME_LOOSE[name]
         for window, heard, heard_bones in _loose_windows(tuple(words)):  # then heard with its r and h lost or added
             if heard[:1] != loose_name[:1] or heard[-1:] != loose_name[-1:]:
                 continue
