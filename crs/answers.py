@@ -750,8 +750,7 @@ def asks_remedy_detail(library: Library, text: str, treatments: Sequence[Treatme
     asks its dose, cost or its own side effects ("Tocilizumab have side effects? What are they?",
     "paeds toci dosing?"): the sources name these medicines and never give any of these. Not the
     side effects the medicine is given against ("steroids to reduce the side effects of CAR-T")."""
-    remedies = [t for t in treatments if t.id in remedy_ids(library)]
-    if not remedies or not asks_medicine_detail(text):
+    if not any(t.id in remedy_ids(library) for t in treatments) or not asks_medicine_detail(text):
         return False
     lowered = text.lower()
     for match in re.finditer(r"side[- ]?effects?", lowered):
